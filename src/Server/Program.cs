@@ -1,0 +1,33 @@
+using SteerServer.Models.Errors;
+using SteerServer.Server.Cli;
+
+// One binary: `serve` (default), `generate`, `tokenize`, `bench`, `profile`.
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+try
+{
+    return command switch
+    {
+        "serve" => await ServeCommand.RunAsync(rest),
+        "generate" => await GenerateCommand.RunAsync(rest),
+        "tokenize" => TokenizeCommand.Run(rest),
+        "bench" => BenchCommand.Run(rest),
+        "profile" => ProfileCommand.Run(rest),
+        _ => Usage($"unknown command '{command}'"),
+    };
+}
+catch (SteerException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+static int Usage(string problem)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    Console.Error.WriteLine("usage: SteerServer [serve|generate|tokenize|bench|profile] [options]");
+    return 2;
+}
+
+/// <summary>Exposed for WebApplicationFactory in tests.</summary>
+public partial class Program;
