@@ -1,0 +1,61 @@
+using SteerServer.Models.Checkpoints;
+using SteerServer.Models.Kernels;
+
+namespace SteerServer.Models.Architectures;
+
+/// <summary>
+/// Read-only weights of a decoder-only transformer, named like the checkpoint. Loading is a name match:
+/// <c>model.embed_tokens.weight</c>, <c>model.layers.N.self_attn.q_proj.weight</c>, … <c>lm_head.weight</c>
+/// (absent when <c>tie_word_embeddings</c>: the embedding matrix is reused).
+/// </summary>
+public sealed class DecoderWeights
+{
+    public required WeightMatrix EmbedTokens { get; init; }        // [vocabSize, hiddenSize]
+    public required DecoderLayerWeights[] Layers { get; init; }    // [numLayers]
+    public required float[] Norm { get; init; }                    // [hiddenSize] final RMSNorm
+    public required WeightMatrix LmHead { get; init; }             // [vocabSize, hiddenSize] (== EmbedTokens when tied)
+
+    /// <summary>Loads every weight of <paramref name="config"/>/<paramref name="traits"/> from <paramref name="checkpoint"/>, checking names and shapes.</summary>
+    public static DecoderWeights Load(Checkpoint checkpoint, ModelConfig config, ArchitectureTraits traits, Func<WeightMatrix, WeightMatrix>? convert = null)
+    {
+        convert ??= static w => w;
+        int hidden = config.HiddenSize, inter = config.IntermediateSize, headDim = config.HeadDim;
+        int qDim = config.NumAttentionHeads * headDim, kvDim = config.NumKeyValueHeads * headDim;
+
+        WeightMatrix Matrix(string name, int rows, int cols) => convert(checkpoint.GetMatrix(name, rows, cols));
+
+        var layers = new DecoderLayerWeights[config.NumHiddenLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            string p = $"model.layers.{l}.";
+            layers[l] = new DecoderLayerWeights
+            {
+                InputLayerNorm = checkpoint.GetVector(p + "input_layernorm.weight", hidden),
+                QProj = Matrix(p + "self_attn.q_proj.weight", qDim, hidden),
+                KProj = Matrix(p + "self_attn.k_proj.weight", kvDim, hidden),
+                VProj = Matrix(p + "self_attn.v_proj.weight", kvDim, hidden),
+                OProj = Matrix(p + "self_attn.o_proj.weight", hidden, qDim),
+                QProjBias = traits.QkvBias ? checkpoint.GetVector(p + "self_attn.q_proj.bias", qDim) : null,
+                KProjBias = traits.QkvBias ? checkpoint.GetVector(p + "self_attn.k_proj.bias", kvDim) : null,
+                VProjBias = traits.QkvBias ? checkpoint.GetVector(p + "self_attn.v_proj.bias", kvDim) : null,
+                OProjBias = traits.OProjBias ? checkpoint.GetVector(p + "self_attn.o_proj.bias", hidden) : null,
+                QNorm = traits.QkNorm ? checkpoint.GetVector(p + "self_attn.q_norm.weight", headDim) : null,
+                KNorm = traits.QkNorm ? checkpoint.GetVector(p + "self_attn.k_norm.weight", headDim) : null,
+                PostAttentionLayerNorm = checkpoint.GetVector(p + "post_attention_layernorm.weight", hidden),
+                GateProj = Matrix(p + "mlp.gate_proj.weight", inter, hidden),
+                UpProj = Matrix(p + "mlp.up_proj.weight", inter, hidden),
+                DownProj = Matrix(p + "mlp.down_proj.weight", hidden, inter),
+            };
+        }
+        var embed = Matrix("model.embed_tokens.weight", config.VocabSize, hidden);
+        // Tied: reuse the embedding (some tied checkpoints still store lm_head.weight; it is the same tensor).
+        var lmHead = config.TieWordEmbeddings ? embed : Matrix("lm_head.weight", config.VocabSize, hidden);
+        return new DecoderWeights
+        {
+            EmbedTokens = embed,
+            Layers = layers,
+            Norm = checkpoint.GetVector("model.norm.weight", hidden),
+            LmHead = lmHead,
+        };
+    }
+}

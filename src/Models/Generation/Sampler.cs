@@ -1,0 +1,175 @@
+using System.Numerics.Tensors;
+
+namespace SteerServer.Models.Generation;
+
+/// <summary>
+/// Picks tokens for one sequence (see <see cref="SamplingParams"/> for the order of operations). Owns its
+/// RNG (xoshiro256**, seeded with SplitMix64), so a seed reproduces the same tokens on every machine.
+/// Scratch is allocated once per sampler; <see cref="Sample"/> allocates only the returned top-logprobs array.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly SamplingParams p;
+    private ulong s0, s1, s2, s3;  // xoshiro256** state
+    private int[] counts = [];     // [vocabSize] occurrences in generatedSoFar (reset after each call)
+    private int[] indices = [];    // [vocabSize] candidate ids
+    private float[] probs = [];    // [vocabSize]
+
+    public Sampler(SamplingParams parameters)
+    {
+        p = parameters;
+        ulong seed = parameters.Seed is long s ? unchecked((ulong)s) : (ulong)Random.Shared.NextInt64() ^ (ulong)Environment.TickCount64;
+        s0 = SplitMix64(ref seed); s1 = SplitMix64(ref seed); s2 = SplitMix64(ref seed); s3 = SplitMix64(ref seed);
+    }
+
+    public SamplingParams Parameters => p;
+
+    /// <summary>
+    /// Chooses the next token from <paramref name="logits"/> [vocabSize], which is modified in place
+    /// (bias, penalties). <paramref name="generatedSoFar"/>: this sequence's generated ids, for the penalties.
+    /// </summary>
+    public SampledToken Sample(Span<float> logits, IReadOnlyList<int> generatedSoFar)
+    {
+        int vocab = logits.Length;
+        if (vocab == 0) throw new ArgumentException("empty logits", nameof(logits));
+        EnsureScratch(vocab);
+
+        // 1. logit bias, then presence/frequency penalties over the generated tokens
+        if (p.LogitBias != null)
+            foreach (var (id, bias) in p.LogitBias)
+                if ((uint)id < (uint)vocab) logits[id] += bias;
+        if ((p.PresencePenalty != 0 || p.FrequencyPenalty != 0) && generatedSoFar.Count > 0)
+        {
+            for (int i = 0; i < generatedSoFar.Count; i++)
+                if ((uint)generatedSoFar[i] < (uint)vocab) counts[generatedSoFar[i]]++;
+            for (int i = 0; i < generatedSoFar.Count; i++)
+            {
+                int id = generatedSoFar[i];
+                if ((uint)id >= (uint)vocab || counts[id] == 0) continue;
+                logits[id] -= p.PresencePenalty + p.FrequencyPenalty * counts[id];
+                counts[id] = 0; // applied once per distinct id; also leaves counts zeroed for the next call
+            }
+        }
+
+        // 2. log-probabilities of the processed logits (reported values)
+        float max = TensorPrimitives.Max(logits);
+        var pr = probs.AsSpan(0, vocab);
+        TensorPrimitives.Subtract(logits, max, pr);
+        TensorPrimitives.Exp(pr, pr);
+        float logSumExp = max + MathF.Log(TensorPrimitives.Sum(pr));
+
+        // 3. choose
+        int chosen = p.Temperature == 0 || p.TopK == 1 ? ArgMax(logits) : Draw(logits);
+        return new SampledToken(chosen, logits[chosen] - logSumExp, TopLogprobs(logits, logSumExp, p.TopLogprobs));
+    }
+
+    /// <summary>Index of the largest logit; ties go to the lower id.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private int Draw(ReadOnlySpan<float> logits)
+    {
+        int vocab = logits.Length;
+        float invT = 1f / p.Temperature;
+        float max = TensorPrimitives.Max(logits);
+        var pr = probs.AsSpan(0, vocab);
+        // softmax(logits / T), max-subtracted
+        TensorPrimitives.Subtract(logits, max, pr);
+        TensorPrimitives.Multiply(pr, invT, pr);
+        TensorPrimitives.Exp(pr, pr);
+
+        // Candidates: all ids, then narrowed by top-k / top-p / min-p. Sorting is by probability descending,
+        // ties to the lower id, so the result never depends on the sort algorithm.
+        int n = vocab;
+        for (int i = 0; i < vocab; i++) indices[i] = i;
+        bool needSort = (p.TopK > 0 && p.TopK < vocab) || p.TopP < 1;
+        if (p.MinP > 0)
+        {
+            // min-p on the untruncated distribution: keep prob ≥ min_p · max prob (max prob is exp(0) = 1 here)
+            float threshold = p.MinP;
+            int m = 0;
+            for (int i = 0; i < n; i++) if (pr[indices[i]] >= threshold) indices[m++] = indices[i];
+            n = m;
+        }
+        if (needSort)
+        {
+            var cand = indices.AsSpan(0, n);
+            var probsArray = probs;
+            cand.Sort((a, b) => probsArray[a] != probsArray[b] ? probsArray[b].CompareTo(probsArray[a]) : a.CompareTo(b));
+            if (p.TopK > 0 && p.TopK < n) n = p.TopK;
+            if (p.TopP < 1)
+            {
+                float total = 0;
+                for (int i = 0; i < n; i++) total += pr[indices[i]];
+                float cumulative = 0, limit = p.TopP * total;
+                for (int i = 0; i < n; i++)
+                {
+                    cumulative += pr[indices[i]];
+                    if (cumulative >= limit) { n = i + 1; break; }
+                }
+            }
+        }
+
+        float sum = 0;
+        for (int i = 0; i < n; i++) sum += pr[indices[i]];
+        float r = NextFloat() * sum, acc = 0;
+        for (int i = 0; i < n; i++)
+        {
+            acc += pr[indices[i]];
+            if (r < acc) return indices[i];
+        }
+        return indices[n - 1]; // rounding: r landed at the very end
+    }
+
+    private TokenLogprob[] TopLogprobs(ReadOnlySpan<float> logits, float logSumExp, int k)
+    {
+        k = Math.Min(k, logits.Length);
+        if (k <= 0) return [];
+        var top = new TokenLogprob[k];
+        int filled = 0;
+        // Insertion into a small sorted array: O(vocab · k) with k ≤ 20, no full sort.
+        for (int id = 0; id < logits.Length; id++)
+        {
+            float v = logits[id];
+            if (filled == k && v <= top[k - 1].Logprob) continue;
+            int pos = filled < k ? filled++ : k - 1;
+            while (pos > 0 && top[pos - 1].Logprob < v) { top[pos] = top[pos - 1]; pos--; }
+            top[pos] = new TokenLogprob(id, v);
+        }
+        for (int i = 0; i < k; i++) top[i] = top[i] with { Logprob = top[i].Logprob - logSumExp };
+        return top;
+    }
+
+    private void EnsureScratch(int vocab)
+    {
+        if (counts.Length >= vocab) return;
+        counts = new int[vocab];
+        indices = new int[vocab];
+        probs = new float[vocab];
+    }
+
+    /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
+    private float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    private ulong NextUInt64()
+    {
+        ulong result = ulong.RotateLeft(s1 * 5, 7) * 9;
+        ulong t = s1 << 17;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+        s3 = ulong.RotateLeft(s3, 45);
+        return result;
+    }
+
+    private static ulong SplitMix64(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+}

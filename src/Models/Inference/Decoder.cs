@@ -1,0 +1,230 @@
+using System.Numerics.Tensors;
+using SteerServer.Models.Architectures;
+using SteerServer.Models.Checkpoints;
+using SteerServer.Models.Kernels;
+
+namespace SteerServer.Models.Inference;
+
+/// <summary>
+/// The decoder forward of Llama / Mistral / Qwen2 / Qwen3 (HF semantics) over the rows of a
+/// <see cref="RunState"/>. Rows may belong to one sequence (prefill: matrix-matrix work over the prompt)
+/// or to many (decode batch: each weight is read once for all sequences). Architecture differences are
+/// the <see cref="ArchitectureTraits"/> flags; nothing here names a model.
+/// </summary>
+internal sealed class Decoder
+{
+    private readonly ModelConfig config;
+    private readonly ArchitectureTraits traits;
+    private readonly DecoderWeights weights;
+    private readonly float[] invFreq;   // [headDim / 2] RoPE inverse frequencies after rope_scaling
+    private readonly int workers;
+    private readonly int? slidingWindow;
+    private readonly float attentionScale;
+    private readonly ParallelOptions parallelOptions;
+    private readonly Action<int> attendWorker;
+
+    // State of the current attention stage, read by attendWorker (one forward at a time: the backend locks).
+    private RunState? stageState;
+    private int stageLayer, stageRows, stageWorkers;
+    private bool stageByRows;
+    private AttentionCapture? stageCapture;
+
+    public Decoder(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int workers)
+    {
+        this.config = config;
+        this.traits = traits;
+        this.weights = weights;
+        this.workers = Math.Max(1, workers);
+        invFreq = Rope.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+        slidingWindow = traits.UsesSlidingWindow ? config.SlidingWindow : null;
+        attentionScale = 1f / MathF.Sqrt(config.HeadDim);
+        parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = this.workers };
+        attendWorker = AttendWorker;
+    }
+
+    public int Workers => workers;
+
+    /// <summary>RoPE inverse frequencies (after scaling), for tests.</summary>
+    public ReadOnlySpan<float> InverseFrequencies => invFreq;
+
+    /// <summary>
+    /// Runs rows <c>0…n−1</c> of <paramref name="s"/> (Tokens, Positions, Caches, Offsets filled by the caller)
+    /// through every layer, appending their keys/values to the caches. The final hidden states are left in
+    /// <c>s.X</c>; call <see cref="Logits"/> for the rows that need logits.
+    /// </summary>
+    public void Run(RunState s, int n, AttentionCapture? capture)
+    {
+        int hidden = config.HiddenSize, headDim = config.HeadDim, half = headDim / 2;
+        int numHeads = config.NumAttentionHeads, numKvHeads = config.NumKeyValueHeads;
+        int qDim = numHeads * headDim, kvDim = numKvHeads * headDim, inter = config.IntermediateSize;
+        float eps = (float)config.RmsNormEps;
+
+        // Token embeddings, and RoPE cos/sin of each row's position (shared by every layer and head).
+        for (int r = 0; r < n; r++)
+        {
+            weights.EmbedTokens.GetRow(s.Tokens[r], s.X.AsSpan(r * hidden, hidden));
+            Rope.Angles(s.Positions[r], invFreq, s.Cos.AsSpan(r * half, half), s.Sin.AsSpan(r * half, half));
+        }
+
+        for (int layer = 0; layer < weights.Layers.Length; layer++)
+        {
+            var lw = weights.Layers[layer];
+
+            // ---- attention block: x += o_proj(attn(rmsnorm(x))) ----
+            RmsNorm.Rows(s.X, lw.InputLayerNorm, eps, s.Xb, n);
+            if (capture != null)
+                for (int r = 0; r < n; r++)
+                    capture.InputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb.AsSpan(r * hidden, hidden));
+
+            // q, k, v projections: one matrix-matrix product per weight for all rows
+            lw.QProj.MatMul(s.Xb, s.Q, n);
+            lw.KProj.MatMul(s.Xb, s.K, n);
+            lw.VProj.MatMul(s.Xb, s.V, n);
+            if (traits.QkvBias)
+            {
+                AddBiasRows(s.Q, lw.QProjBias!, n);
+                AddBiasRows(s.K, lw.KProjBias!, n);
+                AddBiasRows(s.V, lw.VProjBias!, n);
+            }
+
+            // Qwen3: RMSNorm over head_dim on every q and k head, before RoPE
+            if (traits.QkNorm)
+            {
+                RmsNorm.Rows(s.Q, lw.QNorm!, eps, s.Q, n * numHeads);
+                RmsNorm.Rows(s.K, lw.KNorm!, eps, s.K, n * numKvHeads);
+            }
+
+            // RoPE (rotate_half), then append k and v to each row's cache at its position
+            for (int r = 0; r < n; r++)
+            {
+                var cos = s.Cos.AsSpan(r * half, half);
+                var sin = s.Sin.AsSpan(r * half, half);
+                Rope.Apply(s.Q.AsSpan(r * qDim, qDim), numHeads, headDim, cos, sin);
+                Rope.Apply(s.K.AsSpan(r * kvDim, kvDim), numKvHeads, headDim, cos, sin);
+                var cache = s.Caches[r];
+                int pos = s.Positions[r];
+                for (int kvh = 0; kvh < numKvHeads; kvh++)
+                {
+                    s.K.AsSpan(r * kvDim + kvh * headDim, headDim).CopyTo(cache.Keys[layer].AsSpan(cache.Index(kvh, pos), headDim));
+                    s.V.AsSpan(r * kvDim + kvh * headDim, headDim).CopyTo(cache.Values[layer].AsSpan(cache.Index(kvh, pos), headDim));
+                }
+            }
+
+            // attention per (row, head): scale, causal/sliding mask, steering offsets, softmax, weighted values
+            Attend(s, layer, n, capture);
+
+            lw.OProj.MatMul(s.AttOut, s.Xb2, n);
+            if (traits.OProjBias) AddBiasRows(s.Xb2, lw.OProjBias!, n);
+            if (capture != null)
+                for (int r = 0; r < n; r++)
+                    capture.OutputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb2.AsSpan(r * hidden, hidden));
+            TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
+
+            // ---- MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x) ----
+            RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n);
+            lw.GateProj.MatMul(s.Xb, s.Hb, n);
+            lw.UpProj.MatMul(s.Xb, s.Hb2, n);
+            SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter));
+            lw.DownProj.MatMul(s.Hb, s.Xb2, n);
+            TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
+        }
+    }
+
+    /// <summary>Final RMSNorm and lm_head for rows <c>row…row+count−1</c>: <paramref name="logits"/> [count, vocabSize].</summary>
+    public void Logits(RunState s, int row, int count, Span<float> logits)
+    {
+        int hidden = config.HiddenSize;
+        RmsNorm.Rows(s.X.AsSpan(row * hidden, count * hidden), weights.Norm, (float)config.RmsNormEps, s.Xb, count);
+        weights.LmHead.MatMul(s.Xb, logits, count);
+    }
+
+    private static void AddBiasRows(float[] x, float[] bias, int n)
+    {
+        int width = bias.Length;
+        for (int r = 0; r < n; r++)
+        {
+            var row = x.AsSpan(r * width, width);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    private void Attend(RunState s, int layer, int n, AttentionCapture? capture)
+    {
+        int numHeads = config.NumAttentionHeads;
+        long work = 0;
+        int maxKeys = 0;
+        for (int r = 0; r < n; r++)
+        {
+            int keys = s.Positions[r] + 1;
+            work += keys;
+            if (keys > maxKeys) maxKeys = keys;
+        }
+        work *= (long)numHeads * config.HeadDim;
+        s.EnsureKeys(maxKeys);
+
+        stageState = s;
+        stageLayer = layer;
+        stageRows = n;
+        stageCapture = capture;
+        // Whole rows per worker when capturing (the head average of a row is summed in head order by one
+        // thread) or when there are enough rows; otherwise split (row, head) items (decode of one sequence).
+        stageByRows = capture != null || n >= workers;
+        int items = stageByRows ? n : n * numHeads;
+        // Below ~32K multiply-adds a thread hand-off costs more than it saves.
+        stageWorkers = work < (1 << 15) ? 1 : Math.Min(workers, items);
+        if (stageWorkers == 1) AttendWorker(0);
+        else Parallel.For(0, stageWorkers, parallelOptions, attendWorker);
+        stageState = null;
+        stageCapture = null;
+    }
+
+    private void AttendWorker(int worker)
+    {
+        var s = stageState!;
+        int numHeads = config.NumAttentionHeads;
+        var scores = s.Scores[worker];
+        if (stageByRows)
+        {
+            int r0 = (int)((long)worker * stageRows / stageWorkers), r1 = (int)((long)(worker + 1) * stageRows / stageWorkers);
+            for (int r = r0; r < r1; r++)
+            {
+                if (stageCapture != null)
+                {
+                    int len = stageCapture.Length, pos = s.Positions[r];
+                    stageCapture.AvgAttention[stageLayer].AsSpan(pos * len, len).Clear();
+                }
+                for (int h = 0; h < numHeads; h++) AttendOne(s, r, h, scores);
+            }
+        }
+        else
+        {
+            int items = stageRows * numHeads;
+            int i0 = (int)((long)worker * items / stageWorkers), i1 = (int)((long)(worker + 1) * items / stageWorkers);
+            for (int i = i0; i < i1; i++) AttendOne(s, i / numHeads, i % numHeads, scores);
+        }
+    }
+
+    private void AttendOne(RunState s, int r, int h, float[] scores)
+    {
+        int headDim = config.HeadDim, qDim = config.NumAttentionHeads * headDim;
+        int pos = s.Positions[r];
+        var cache = s.Caches[r];
+        int kvh = h / config.KvGroups; // GQA: query head h reads KV head h / kvGroups (repeat_kv)
+        int keyStart = slidingWindow is int window ? Math.Max(0, pos - window + 1) : 0; // key j visible iff j ≤ i and i − j < window
+        int keyEnd = pos + 1;
+        ReadOnlySpan<float> offsetRow = s.Offsets[r]?.Get(stageLayer, h);
+        int block = cache.Capacity * headDim;
+        Attention.Forward(
+            s.Q.AsSpan(r * qDim + h * headDim, headDim),
+            cache.Keys[stageLayer].AsSpan(cache.Index(kvh, 0), block),
+            cache.Values[stageLayer].AsSpan(cache.Index(kvh, 0), block),
+            headDim, keyStart, keyEnd, attentionScale, offsetRow, scores,
+            s.AttOut.AsSpan(r * qDim + h * headDim, headDim));
+        if (stageCapture != null)
+        {
+            int count = keyEnd - keyStart;
+            var row = stageCapture.AvgAttention[stageLayer].AsSpan(pos * stageCapture.Length + keyStart, count);
+            TensorPrimitives.MultiplyAdd(scores.AsSpan(0, count), 1f / config.NumAttentionHeads, row, row);
+        }
+    }
+}
