@@ -1,0 +1,230 @@
+using SteerServer.Models.Kernels;
+
+namespace SteerServer.Models.Tests.Kernels;
+
+/// <summary>
+/// Every dtype × every kernel width this machine runs (Vector512, Vector256, scalar), against a double-precision
+/// reference computed from the f32 value of each stored weight; shapes from 0 past several vector widths.
+/// </summary>
+public class MatMulTests
+{
+    private static readonly int[] ColCounts = [0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 129, 576];
+    private static readonly int[] RowCounts = [1, 3, 4, 5, 9, 17];
+    private static readonly int[] InputCounts = [1, 2, 3, 4, 5, 9];
+
+    public static TheoryData<DType, KernelVariant> FloatCases()
+    {
+        var data = new TheoryData<DType, KernelVariant>();
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16 })
+            foreach (var v in KernelDispatch.Available) data.Add(dtype, v);
+        return data;
+    }
+
+    public static TheoryData<KernelVariant> Variants()
+    {
+        var data = new TheoryData<KernelVariant>();
+        foreach (var v in KernelDispatch.Available) data.Add(v);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FloatCases))]
+    public void MatMul_FloatDTypes_MatchDoubleReference(DType dtype, KernelVariant variant)
+    {
+        var rng = new Random(1234);
+        using var pool = new KernelThreadPool(2);
+        foreach (int cols in ColCounts)
+            foreach (int rows in RowCounts)
+                foreach (int n in InputCounts)
+                {
+                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), dtype);
+                    var x = RandomArray(rng, n * cols, 1f);
+                    var y = RunPadded(w, x, n, pool, variant);
+                    var wf = Dequantize(w);
+                    for (int i = 0; i < n; i++)
+                        for (int r = 0; r < rows; r++)
+                        {
+                            double s = 0, mag = 0;
+                            for (int c = 0; c < cols; c++)
+                            {
+                                double p = (double)wf[r * cols + c] * x[i * cols + c];
+                                s += p; mag += Math.Abs(p);
+                            }
+                            Assert.True(Math.Abs(y[i * rows + r] - s) <= 1e-5 * mag + 1e-7,
+                                $"{dtype} {variant} rows={rows} cols={cols} n={n} y[{i},{r}]={y[i * rows + r]} ref={s}");
+                        }
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(FloatCases))]
+    public void MatMul_SpecialWeightValues_PropagateLikeReference(DType dtype, KernelVariant variant)
+    {
+        // ±∞, NaN, -0 and (for f16) subnormal weights go through the in-register conversion like the scalar one.
+        var rng = new Random(7);
+        int rows = 8, cols = 67, n = 2;
+        var values = RandomArray(rng, rows * cols, 1f);
+        values[3] = float.PositiveInfinity;            // row 0
+        values[cols + 5] = float.NaN;                  // row 1
+        values[2 * cols + 66] = float.NegativeInfinity; // row 2, in the tail
+        values[3 * cols + 1] = -0f;
+        for (int c = 0; c < cols; c++) values[4 * cols + c] = 3e-6f * (c - 30); // f16 subnormals
+        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(values, rows, cols), dtype);
+        var x = RandomArray(rng, n * cols, 1f);
+        var y = RunPadded(w, x, n, new KernelThreadPool(1), variant);
+        var wf = Dequantize(w);
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < rows; r++)
+            {
+                double s = 0, mag = 0;
+                for (int c = 0; c < cols; c++) { double p = (double)wf[r * cols + c] * x[i * cols + c]; s += p; mag += Math.Abs(p); }
+                float got = y[i * rows + r];
+                if (double.IsNaN(s) || double.IsInfinity(s)) Assert.Equal((float)s, got);
+                else Assert.True(Math.Abs(got - s) <= 1e-5 * mag + 1e-7, $"{dtype} {variant} y[{i},{r}]={got} ref={s}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void MatMul_Q8_0_MatchesF32WithinQuantisationBound(KernelVariant variant)
+    {
+        var rng = new Random(99);
+        using var pool = new KernelThreadPool(2);
+        foreach (int cols in new[] { 32, 64, 96, 288, 576 })
+            foreach (int rows in RowCounts)
+                foreach (int n in InputCounts)
+                {
+                    var wf = RandomArray(rng, rows * cols, 0.02f);
+                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
+                    var x = RandomArray(rng, n * cols, 1f);
+                    var y = RunPadded(w, x, n, pool, variant);
+                    for (int i = 0; i < n; i++)
+                        for (int r = 0; r < rows; r++)
+                        {
+                            // |w - ŵ| ≤ dw/2 and |x - x̂| ≤ dx/2 per block: bound the product error by that.
+                            double s = 0, bound = 0;
+                            for (int b = 0; b < cols / 32; b++)
+                            {
+                                double dw = 0, dx = 0;
+                                for (int j = 0; j < 32; j++)
+                                {
+                                    dw = Math.Max(dw, Math.Abs(wf[r * cols + b * 32 + j]) / 127);
+                                    dx = Math.Max(dx, Math.Abs(x[i * cols + b * 32 + j]) / 127);
+                                }
+                                for (int j = 0; j < 32; j++)
+                                {
+                                    double a = wf[r * cols + b * 32 + j], c = x[i * cols + b * 32 + j];
+                                    s += a * c;
+                                    bound += Math.Abs(a) * dx / 2 + Math.Abs(c) * dw / 2 + dw * dx / 4;
+                                }
+                            }
+                            Assert.True(Math.Abs(y[i * rows + r] - s) <= bound * 1.01 + 1e-6,
+                                $"{variant} rows={rows} cols={cols} n={n} y[{i},{r}]={y[i * rows + r]} ref={s} bound={bound}");
+                        }
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void MatMul_Q8_0_VectorMatchesScalarInt8Reference(KernelVariant variant)
+    {
+        var rng = new Random(5);
+        using var pool = new KernelThreadPool(1);
+        foreach (int cols in new[] { 32, 64, 96, 160, 576 })
+        {
+            int rows = 7, n = 5;
+            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q8_0);
+            var x = RandomArray(rng, n * cols, 1f);
+            var y = RunPadded(w, x, n, pool, variant);
+            var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
+            for (int k = 0; k < y.Length; k++)
+                Assert.True(Math.Abs(y[k] - yScalar[k]) <= 1e-5 * (Math.Abs(yScalar[k]) + 1), $"{variant} cols={cols} {y[k]} vs {yScalar[k]}");
+        }
+    }
+
+    public static TheoryData<DType, KernelVariant> AllCases()
+    {
+        var data = new TheoryData<DType, KernelVariant>();
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0 })
+            foreach (var v in KernelDispatch.Available) data.Add(dtype, v);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllCases))]
+    public void MatMul_BatchAndThreads_DoNotChangeAnyBit(DType dtype, KernelVariant variant)
+    {
+        // A sequence decoded inside a batch must give exactly what it gives alone, on any thread count.
+        var rng = new Random(11);
+        int rows = 203, cols = 96 + 32, n = 7;
+        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
+        var x = RandomArray(rng, n * cols, 1f);
+        using var pool2 = new KernelThreadPool(2);
+        using var pool1 = new KernelThreadPool(1);
+        var batched = RunPadded(w, x, n, pool2, variant);
+        for (int i = 0; i < n; i++)
+        {
+            var alone = RunPadded(w, x.AsSpan(i * cols, cols).ToArray(), 1, pool1, variant);
+            for (int r = 0; r < rows; r++) Assert.Equal(alone[r], batched[i * rows + r]);
+        }
+    }
+
+    [Fact]
+    public void MatMul_DefaultPool_AllocatesNothing()
+    {
+        var rng = new Random(3);
+        int rows = 512, cols = 256;
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.Q8_0 })
+        {
+            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
+            var x = RandomArray(rng, 4 * cols, 1f);
+            var y = new float[4 * rows];
+            using var pool = new KernelThreadPool(2);
+            w.MatMul(x, y, 4, pool); // warm up (JIT, scratch)
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int k = 0; k < 20; k++) w.MatMul(x, y, 4, pool);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
+    public void Quantize_Q8_0_RoundTripsWithinHalfAStep()
+    {
+        var rng = new Random(8);
+        var x = RandomArray(rng, 32 * 9, 2f);
+        x[5] = 0; for (int j = 32; j < 64; j++) x[j] = 0; // an all-zero block
+        var q = new sbyte[x.Length];
+        var d = new float[x.Length / 32];
+        Quantize.RowQ8_0(x, q, d);
+        for (int k = 0; k < x.Length; k++)
+        {
+            Assert.InRange(q[k], -127, 127);
+            Assert.True(Math.Abs(q[k] * d[k / 32] - x[k]) <= d[k / 32] / 2 * 1.0001 + 1e-12, $"x[{k}]={x[k]} q={q[k]} d={d[k / 32]}");
+        }
+        Assert.Equal(0f, d[1]);
+    }
+
+    // y with sentinels past the end, which must be untouched.
+    private static float[] RunPadded(WeightMatrix w, float[] x, int n, KernelThreadPool pool, KernelVariant variant)
+    {
+        var y = new float[n * w.Rows + 8];
+        y.AsSpan(n * w.Rows).Fill(12345f);
+        w.MatMul(x, y, n, pool, variant);
+        for (int k = n * w.Rows; k < y.Length; k++) Assert.Equal(12345f, y[k]);
+        return y[..(n * w.Rows)];
+    }
+
+    private static float[] Dequantize(WeightMatrix w)
+    {
+        var all = new float[w.Rows * w.Cols];
+        for (int r = 0; r < w.Rows; r++) w.GetRow(r, all.AsSpan(r * w.Cols, w.Cols));
+        return all;
+    }
+
+    private static float[] RandomArray(Random rng, int length, float scale)
+    {
+        var a = new float[length];
+        for (int k = 0; k < a.Length; k++) a[k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+}
