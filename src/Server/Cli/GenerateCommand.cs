@@ -1,10 +1,147 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SteerServer.Models.Errors;
+using SteerServer.Models.Generation;
+using SteerServer.Models.Inference;
+using SteerServer.Models.Kernels;
+
 namespace SteerServer.Server.Cli;
 
+/// <summary>
+/// <c>generate --model DIR|ORG/NAME (--prompt TEXT | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
+/// [--top-k K] [--top-p P] [--min-p P] [--seed S] [--presence-penalty X] [--frequency-penalty X] [--top-logprobs K]
+/// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json]</c>: one prompt, tokens printed as they come.
+/// With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
+/// Timing goes to stderr.
+/// </summary>
 internal static class GenerateCommand
 {
-    public static Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        Console.Error.WriteLine("error: 'generate' is not available yet in this build");
-        return Task.FromResult(2);
+        var cli = new CliArgs(args);
+        var modelArg = cli.Required("model");
+        var promptIdsText = cli.String("prompt-ids");
+        var promptText = cli.String("prompt");
+        bool chat = cli.Flag("chat");
+        int maxTokens = cli.Int("max-tokens", 64);
+        var sampling = new SamplingParams
+        {
+            Temperature = (float)cli.Double("temperature", 1.0),
+            TopK = cli.Int("top-k", 0),
+            TopP = (float)cli.Double("top-p", 1.0),
+            MinP = (float)cli.Double("min-p", 0.0),
+            Seed = cli.String("seed") is { } seedText
+                ? long.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : throw SteerException.InvalidRequest($"--seed must be an integer, got '{seedText}'", "seed")
+                : null,
+            PresencePenalty = (float)cli.Double("presence-penalty", 0.0),
+            FrequencyPenalty = (float)cli.Double("frequency-penalty", 0.0),
+            TopLogprobs = cli.Int("top-logprobs", 0),
+        };
+        bool json = cli.Flag("json");
+        bool ignoreEos = cli.Flag("ignore-eos");
+        var loadOptions = new ModelLoadOptions
+        {
+            DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
+            Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
+        };
+        cli.ThrowOnUnused();
+
+        if (maxTokens <= 0) throw SteerException.InvalidRequest($"--max-tokens must be positive, got {maxTokens}", "max-tokens");
+        if (loadOptions.Threads is <= 0) throw SteerException.InvalidRequest("--threads must be positive", "threads");
+        if (chat || promptText != null)
+            throw SteerException.Unsupported(chat ? "chat" : "prompt", "--prompt and --chat need the tokenizer, which is not in this build yet; use --prompt-ids");
+        if (promptIdsText == null) throw SteerException.InvalidRequest("one of --prompt or --prompt-ids is required", "prompt-ids");
+        var promptIds = ParseIds(promptIdsText);
+
+        var loadClock = Stopwatch.StartNew();
+        using var model = Model.Load(modelArg, loadOptions);
+        var config = model.Config;
+        var backend = model.Backend;
+        sampling.Validate(config.VocabSize);
+        stderr.WriteLine($"loaded {model.Directory} ({config.Architecture}, {config.NumHiddenLayers} layers) in {loadClock.ElapsedMilliseconds} ms");
+
+        var cache = backend.CreateCache(promptIds.Length + maxTokens);
+        var logits = new float[config.VocabSize];
+        var sampler = new Sampler(sampling);
+        var generated = new List<int>(maxTokens);
+        var buffer = new ArrayBufferWriter<byte>();
+
+        var prefillClock = Stopwatch.StartNew();
+        backend.Forward(cache, promptIds, null, logits);
+        prefillClock.Stop();
+
+        var decodeClock = new Stopwatch();
+        int decodeSteps = 0;
+        while (true)
+        {
+            var token = sampler.Sample(logits, generated);
+            if (!ignoreEos && config.EosTokenIds.Contains(token.Id)) break;
+            generated.Add(token.Id);
+            if (json) WriteJson(stdout, buffer, token, text: "");
+            else stdout.Write(generated.Count == 1 ? token.Id.ToString(CultureInfo.InvariantCulture) : " " + token.Id.ToString(CultureInfo.InvariantCulture));
+            stdout.Flush();
+            if (generated.Count == maxTokens) break;
+            decodeClock.Start();
+            backend.DecodeBatch([cache], [token.Id], [null], logits);
+            decodeClock.Stop();
+            decodeSteps++;
+        }
+        if (!json) stdout.WriteLine();
+        stdout.Flush();
+
+        double prefillTps = promptIds.Length / Math.Max(prefillClock.Elapsed.TotalSeconds, 1e-9);
+        double decodeTps = decodeSteps / Math.Max(decodeClock.Elapsed.TotalSeconds, 1e-9);
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"prompt {promptIds.Length} tokens in {prefillClock.Elapsed.TotalMilliseconds:F1} ms ({prefillTps:F1} tok/s); " +
+            $"generated {generated.Count} tokens, {decodeSteps} decode steps in {decodeClock.Elapsed.TotalMilliseconds:F1} ms ({decodeTps:F1} tok/s)"));
+        return 0;
     }
+
+    private static void WriteJson(TextWriter stdout, ArrayBufferWriter<byte> buffer, SampledToken token, string text)
+    {
+        buffer.Clear();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", token.Id);
+            w.WriteString("text", text);
+            w.WriteNumber("logprob", token.Logprob);
+            w.WriteStartArray("top_logprobs");
+            foreach (var alt in token.TopLogprobs)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("id", alt.Id);
+                w.WriteNumber("logprob", alt.Logprob);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stdout.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private static int[] ParseIds(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw SteerException.InvalidRequest("--prompt-ids is empty", "prompt-ids");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i]) || ids[i] < 0)
+                throw SteerException.InvalidRequest($"--prompt-ids: '{parts[i]}' is not a token id", "prompt-ids");
+        return ids;
+    }
+
+    private static DType ParseDType(string text) => text.ToLowerInvariant() switch
+    {
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        "q8_0" => DType.Q8_0,
+        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{text}'", "dtype"),
+    };
 }
