@@ -1,3 +1,5 @@
+using SteerServer.Models.Checkpoints;
+
 namespace SteerServer.Steering;
 
 /// <summary>
@@ -8,4 +10,8 @@ public sealed record SteeringLimits(int NumLayers, int NumHeads, HeadConfig? Def
 {
     public int NumLayers { get; } = NumLayers > 0 ? NumLayers : throw new ArgumentOutOfRangeException(nameof(NumLayers));
     public int NumHeads { get; } = NumHeads > 0 ? NumHeads : throw new ArgumentOutOfRangeException(nameof(NumHeads));
+
+    /// <summary>The limits of a loaded model: its layers and query heads (never the KV heads).</summary>
+    public static SteeringLimits From(ModelConfig config, HeadConfig? defaultHeadConfig = null) =>
+        new(config.NumHiddenLayers, config.NumAttentionHeads, defaultHeadConfig);
 }

@@ -153,6 +153,7 @@ public static class SteeringPlanner
             throw SteerException.InvalidRequest(
                 "Invalid 'steering.influence': it needs a span; tag one with <?-> … <-?> in a message or give 'substrings'.",
                 "steering.influence");
+        InfluenceRunner.CheckSize(limits.NumLayers, promptLength);
         var plan = new InfluencePlan(metric, ranges, request.DeltaInfluence, null);
         if (request.DeltaInfluence == 0) return plan;
         var offsets = new AttentionOffsets(limits.NumLayers, limits.NumHeads, promptLength, steerDecode: false);
