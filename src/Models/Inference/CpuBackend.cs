@@ -1,12 +1,13 @@
 using SteerServer.Models.Architectures;
 using SteerServer.Models.Checkpoints;
 using SteerServer.Models.Errors;
+using SteerServer.Models.Kernels;
 
 namespace SteerServer.Models.Inference;
 
 /// <summary>
 /// The managed CPU engine: f32 compute over weights in their stored dtype (SIMD through the kernels,
-/// both cores through <see cref="Kernels.WeightMatrix.MatMul"/> and per-head attention workers).
+/// all cores through one <see cref="KernelThreadPool"/> for matmuls and per-head attention).
 /// Calls are serialised by a lock; run state is allocated once per size and reused.
 /// </summary>
 public sealed class CpuBackend : IModelBackend
@@ -17,7 +18,8 @@ public sealed class CpuBackend : IModelBackend
     private readonly object sync = new();
     private readonly Decoder decoder;
     private readonly IDisposable? owner;
-    private readonly int workers;
+    private readonly KernelThreadPool pool;
+    private readonly bool ownsPool;
     private RunState? state;
     private bool disposed;
 
@@ -28,8 +30,10 @@ public sealed class CpuBackend : IModelBackend
         Traits = traits;
         Weights = weights;
         this.owner = owner;
-        workers = Math.Max(1, threads ?? Environment.ProcessorCount);
-        decoder = new Decoder(config, traits, weights, workers);
+        // --threads: a pool of its own; otherwise the process-wide kernel pool (all cores).
+        ownsPool = threads is not null;
+        pool = threads is int t ? new KernelThreadPool(Math.Max(1, t)) : KernelThreadPool.Default;
+        decoder = new Decoder(config, traits, weights, pool);
     }
 
     public ModelConfig Config { get; }
@@ -136,6 +140,8 @@ public sealed class CpuBackend : IModelBackend
             if (disposed) return;
             disposed = true;
             state = null;
+            decoder.Dispose();
+            if (ownsPool) pool.Dispose();
             owner?.Dispose();
         }
     }
@@ -147,7 +153,7 @@ public sealed class CpuBackend : IModelBackend
         {
             int size = 1;
             while (size < rows) size *= 2;
-            state = new RunState(Config, Math.Min(size, MaxChunkRows), workers);
+            state = new RunState(Config, Math.Min(size, MaxChunkRows));
         }
         return state;
     }

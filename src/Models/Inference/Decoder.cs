@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using SteerServer.Models.Architectures;
 using SteerServer.Models.Checkpoints;
 using SteerServer.Models.Kernels;
@@ -11,38 +12,41 @@ namespace SteerServer.Models.Inference;
 /// or to many (decode batch: each weight is read once for all sequences). Architecture differences are
 /// the <see cref="ArchitectureTraits"/> flags; nothing here names a model.
 /// </summary>
-internal sealed class Decoder
+internal sealed class Decoder : IDisposable
 {
     private readonly ModelConfig config;
     private readonly ArchitectureTraits traits;
     private readonly DecoderWeights weights;
     private readonly float[] invFreq;   // [headDim / 2] RoPE inverse frequencies after rope_scaling
-    private readonly int workers;
     private readonly int? slidingWindow;
     private readonly float attentionScale;
-    private readonly ParallelOptions parallelOptions;
-    private readonly Action<int> attendWorker;
+    private readonly KernelThreadPool pool;
+    private GCHandle selfHandle; // lets the pool's static work function find this decoder without allocating
 
-    // State of the current attention stage, read by attendWorker (one forward at a time: the backend locks).
+    // State of the current attention stage, read by the pool's workers (one forward at a time: the backend locks).
     private RunState? stageState;
-    private int stageLayer, stageRows, stageWorkers;
+    private int stageLayer, stageMaxKeys;
     private bool stageByRows;
     private AttentionCapture? stageCapture;
 
-    public Decoder(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int workers)
+    [ThreadStatic] private static float[]? threadScores; // [≥ keys] attention probabilities scratch of each thread
+
+    public Decoder(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, KernelThreadPool pool)
     {
         this.config = config;
         this.traits = traits;
         this.weights = weights;
-        this.workers = Math.Max(1, workers);
+        this.pool = pool;
         invFreq = Rope.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
         slidingWindow = traits.UsesSlidingWindow ? config.SlidingWindow : null;
         attentionScale = 1f / MathF.Sqrt(config.HeadDim);
-        parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = this.workers };
-        attendWorker = AttendWorker;
+        selfHandle = GCHandle.Alloc(this, GCHandleType.Normal);
     }
 
-    public int Workers => workers;
+    public void Dispose()
+    {
+        if (selfHandle.IsAllocated) selfHandle.Free();
+    }
 
     /// <summary>RoPE inverse frequencies (after scaling), for tests.</summary>
     public ReadOnlySpan<float> InverseFrequencies => invFreq;
@@ -77,9 +81,9 @@ internal sealed class Decoder
                     capture.InputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb.AsSpan(r * hidden, hidden));
 
             // q, k, v projections: one matrix-matrix product per weight for all rows
-            lw.QProj.MatMul(s.Xb, s.Q, n);
-            lw.KProj.MatMul(s.Xb, s.K, n);
-            lw.VProj.MatMul(s.Xb, s.V, n);
+            lw.QProj.MatMul(s.Xb, s.Q, n, pool);
+            lw.KProj.MatMul(s.Xb, s.K, n, pool);
+            lw.VProj.MatMul(s.Xb, s.V, n, pool);
             if (traits.QkvBias)
             {
                 AddBiasRows(s.Q, lw.QProjBias!, n);
@@ -113,7 +117,7 @@ internal sealed class Decoder
             // attention per (row, head): scale, causal/sliding mask, steering offsets, softmax, weighted values
             Attend(s, layer, n, capture);
 
-            lw.OProj.MatMul(s.AttOut, s.Xb2, n);
+            lw.OProj.MatMul(s.AttOut, s.Xb2, n, pool);
             if (traits.OProjBias) AddBiasRows(s.Xb2, lw.OProjBias!, n);
             if (capture != null)
                 for (int r = 0; r < n; r++)
@@ -122,10 +126,10 @@ internal sealed class Decoder
 
             // ---- MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x) ----
             RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n);
-            lw.GateProj.MatMul(s.Xb, s.Hb, n);
-            lw.UpProj.MatMul(s.Xb, s.Hb2, n);
+            lw.GateProj.MatMul(s.Xb, s.Hb, n, pool);
+            lw.UpProj.MatMul(s.Xb, s.Hb2, n, pool);
             SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter));
-            lw.DownProj.MatMul(s.Hb, s.Xb2, n);
+            lw.DownProj.MatMul(s.Hb, s.Xb2, n, pool);
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
         }
     }
@@ -135,7 +139,7 @@ internal sealed class Decoder
     {
         int hidden = config.HiddenSize;
         RmsNorm.Rows(s.X.AsSpan(row * hidden, count * hidden), weights.Norm, (float)config.RmsNormEps, s.Xb, count);
-        weights.LmHead.MatMul(s.Xb, logits, count);
+        weights.LmHead.MatMul(s.Xb, logits, count, pool);
     }
 
     private static void AddBiasRows(float[] x, float[] bias, int n)
@@ -148,45 +152,49 @@ internal sealed class Decoder
         }
     }
 
-    private void Attend(RunState s, int layer, int n, AttentionCapture? capture)
+    private unsafe void Attend(RunState s, int layer, int n, AttentionCapture? capture)
     {
         int numHeads = config.NumAttentionHeads;
         long work = 0;
         int maxKeys = 0;
         for (int r = 0; r < n; r++)
         {
-            int keys = s.Positions[r] + 1;
-            work += keys;
-            if (keys > maxKeys) maxKeys = keys;
+            work += s.Positions[r] + 1;
+            maxKeys = Math.Max(maxKeys, s.Positions[r] + 1);
         }
         work *= (long)numHeads * config.HeadDim;
-        s.EnsureKeys(maxKeys);
 
         stageState = s;
         stageLayer = layer;
-        stageRows = n;
+        stageMaxKeys = maxKeys;
         stageCapture = capture;
-        // Whole rows per worker when capturing (the head average of a row is summed in head order by one
-        // thread) or when there are enough rows; otherwise split (row, head) items (decode of one sequence).
-        stageByRows = capture != null || n >= workers;
+        // Whole rows per item when capturing (the head average of a row is summed in head order by one
+        // thread); otherwise (row, head) items. Each item is independent, so results never depend on threads.
+        stageByRows = capture != null;
         int items = stageByRows ? n : n * numHeads;
-        // Below ~32K multiply-adds a thread hand-off costs more than it saves.
-        stageWorkers = work < (1 << 15) ? 1 : Math.Min(workers, items);
-        if (stageWorkers == 1) AttendWorker(0);
-        else Parallel.For(0, stageWorkers, parallelOptions, attendWorker);
+        // Below ~32K multiply-adds a thread hand-off costs more than it saves: one chunk = the calling thread.
+        int chunk = work < (1 << 15) ? items : Math.Max(1, items / (pool.ThreadCount * 4));
+        pool.Run(&AttendItems, (void*)GCHandle.ToIntPtr(selfHandle), items, chunk);
         stageState = null;
         stageCapture = null;
     }
 
-    private void AttendWorker(int worker)
+    private static unsafe void AttendItems(void* context, int start, int end)
+    {
+        var self = (Decoder)GCHandle.FromIntPtr((nint)context).Target!;
+        self.AttendRange(start, end);
+    }
+
+    private void AttendRange(int start, int end)
     {
         var s = stageState!;
         int numHeads = config.NumAttentionHeads;
-        var scores = s.Scores[worker];
+        int maxKeys = stageMaxKeys;
+        var scores = threadScores;
+        if (scores == null || scores.Length < maxKeys) threadScores = scores = new float[Math.Max(maxKeys, 2 * (scores?.Length ?? 256))];
         if (stageByRows)
         {
-            int r0 = (int)((long)worker * stageRows / stageWorkers), r1 = (int)((long)(worker + 1) * stageRows / stageWorkers);
-            for (int r = r0; r < r1; r++)
+            for (int r = start; r < end; r++)
             {
                 if (stageCapture != null)
                 {
@@ -198,9 +206,7 @@ internal sealed class Decoder
         }
         else
         {
-            int items = stageRows * numHeads;
-            int i0 = (int)((long)worker * items / stageWorkers), i1 = (int)((long)(worker + 1) * items / stageWorkers);
-            for (int i = i0; i < i1; i++) AttendOne(s, i / numHeads, i % numHeads, scores);
+            for (int i = start; i < end; i++) AttendOne(s, i / numHeads, i % numHeads, scores);
         }
     }
 

@@ -1,6 +1,7 @@
 using SteerServer.Models.Architectures;
 using SteerServer.Models.Checkpoints;
 using SteerServer.Models.Errors;
+using SteerServer.Models.Kernels;
 
 namespace SteerServer.Models.Inference;
 
@@ -38,7 +39,7 @@ public sealed class Model : IDisposable
         try
         {
             var weights = DecoderWeights.Load(checkpoint, config, traits,
-                options.DType is { } dtype ? w => WeightConversion.To(w, dtype) : null);
+                options.DType is { } dtype ? w => WeightMatrix.Quantize(w, dtype) : null);
             var backend = new CpuBackend(config, traits, weights, options.Threads, owner: checkpoint);
             return new Model(dir, config, traits, backend);
         }

@@ -9,7 +9,7 @@ namespace SteerServer.Models.Inference;
 /// </summary>
 internal sealed class RunState
 {
-    public RunState(ModelConfig config, int rows, int workers)
+    public RunState(ModelConfig config, int rows)
     {
         Rows = rows;
         int hidden = config.HiddenSize, qDim = config.NumAttentionHeads * config.HeadDim;
@@ -29,8 +29,6 @@ internal sealed class RunState
         Positions = new int[rows];
         Caches = new KvCache[rows];
         Offsets = new AttentionOffsets?[rows];
-        Scores = new float[workers][];
-        for (int w = 0; w < workers; w++) Scores[w] = [];
     }
 
     public int Rows { get; }
@@ -50,12 +48,4 @@ internal sealed class RunState
     public int[] Positions { get; } // [rows] absolute position of each row in its sequence
     public KvCache[] Caches { get; }              // [rows] cache each row reads and appends to
     public AttentionOffsets?[] Offsets { get; }   // [rows] steering of each row (null = none)
-    public float[][] Scores { get; }              // [workers][≥ max keys] attention probabilities scratch
-
-    /// <summary>Grows the per-worker score rows to <paramref name="keys"/> (only when a longer cache shows up).</summary>
-    public void EnsureKeys(int keys)
-    {
-        for (int w = 0; w < Scores.Length; w++)
-            if (Scores[w].Length < keys) Scores[w] = new float[Math.Max(keys, Scores[w].Length * 2)];
-    }
 }
