@@ -31,6 +31,7 @@ public sealed class Tokenizer
     private readonly AddedVocabulary rawAdded;         // added tokens matched in the raw input
     private readonly AddedVocabulary normalizedAdded;  // added tokens matched in normalized text
     private readonly Dictionary<int, AddedToken> addedById;
+    private readonly Dictionary<int, string> addedTokenText;   // id → text used by IdToToken/Decode
     private readonly Dictionary<string, AddedToken> addedByContent;
     private readonly HashSet<string> specialContents;
     private readonly bool byteLevel;
@@ -46,11 +47,16 @@ public sealed class Tokenizer
         byteLevel = preTokenizer?.ProducesByteLevel ?? false;
         AddedTokens = addedTokens;
         addedById = [];
+        addedTokenText = [];
         addedByContent = new(StringComparer.Ordinal);
         foreach (var t in addedTokens)
         {
             addedById[t.Id] = t;
             addedByContent[t.Content] = t;
+            // The Rust library keeps a normalized token's *normalized* content for id → token
+            // (so Llama 2's id 1 decodes as "▁<s>" and is not matched by skip_special_tokens,
+            // which compares with the raw content); token → id still uses the raw content.
+            addedTokenText[t.Id] = t.Normalized && normalizer != null ? normalizer.Normalize(NormalizedText.FromOriginal(t.Content)).Text : t.Content;
         }
         specialContents = new(addedTokens.Where(t => t.Special).Select(t => t.Content), StringComparer.Ordinal);
         rawAdded = new AddedVocabulary(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
@@ -91,7 +97,7 @@ public sealed class Tokenizer
         addedByContent.TryGetValue(token, out var t) ? t.Id : model.TokenToId(token);
 
     public string? IdToToken(int id) =>
-        addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id);
+        addedTokenText.TryGetValue(id, out var t) ? t : model.IdToToken(id);
 
     /// <summary>Number of code points in <c>text[..utf16Index]</c>. See <see cref="TextUnits"/>.</summary>
     public static int Utf16ToCodePoint(string text, int utf16Index) => TextUnits.Utf16ToCodePoint(text, utf16Index);
