@@ -12,7 +12,7 @@ namespace SteerServer.Steering;
 /// <list type="number">
 /// <item><see cref="SteeringRequest.Parse(System.Text.Json.JsonElement, SteeringLimits?, string)"/> the <c>steering</c> field;</item>
 /// <item>unless it is <c>false</c>, <see cref="GuideTags.Extract(IReadOnlyList{string?})"/> on the message contents;</item>
-/// <item>render the chat template with the cleaned contents, tokenize, build a <see cref="RenderedPrompt"/>;</item>
+/// <item>render the chat template with the cleaned contents, tokenize, build a <see cref="TokenizedPrompt"/>;</item>
 /// <item><see cref="Plan"/>, and hand <see cref="SteeringPlan.Offsets"/> to the engine.</item>
 /// </list>
 /// </summary>
@@ -22,7 +22,7 @@ public static class SteeringPlanner
     /// <param name="prompt">the rendered, tokenized prompt</param>
     /// <param name="guideSpans">spans from <see cref="GuideTags"/> (message-relative; empty when none)</param>
     /// <param name="limits">the model's layer and head counts and its default head set</param>
-    public static SteeringPlan Plan(SteeringRequest? request, RenderedPrompt prompt, IReadOnlyList<GuideSpan> guideSpans, SteeringLimits limits)
+    public static SteeringPlan Plan(SteeringRequest? request, TokenizedPrompt prompt, IReadOnlyList<GuideSpan> guideSpans, SteeringLimits limits)
     {
         request ??= SteeringRequest.Default;
         if (request.IsDisabled) return SteeringPlan.None;
@@ -105,13 +105,13 @@ public static class SteeringPlanner
     }
 
     /// <summary>Locates <paramref name="substring"/> in the message contents (first occurrence, messages in order, ordinal) and maps it to tokens.</summary>
-    public static TokenRange LocateSubstring(RenderedPrompt prompt, string substring, string param)
+    public static TokenRange LocateSubstring(TokenizedPrompt prompt, string substring, string param)
     {
         string text = prompt.Text;
-        foreach (var content in prompt.MessageContents)
+        foreach (var run in prompt.ContentRuns)
         {
-            if (content is not { } c || c.Utf16End - c.Utf16Start < substring.Length) continue;
-            int at = text.IndexOf(substring, c.Utf16Start, c.Utf16End - c.Utf16Start, StringComparison.Ordinal);
+            if (run.Utf16Length < substring.Length) continue;
+            int at = text.IndexOf(substring, run.Utf16Start, run.Utf16Length, StringComparison.Ordinal);
             if (at < 0) continue;
             return MapUtf16(prompt, at, at + substring.Length) ?? throw SteerException.InvalidRequest(
                 $"Invalid '{param}': the substring was found at character {CodePoints.FromUtf16(text, at)} but covers no prompt token.", param);
@@ -120,22 +120,25 @@ public static class SteeringPlanner
             $"Invalid '{param}': the substring \"{Shorten(substring)}\" was not found in the message contents (matching is exact and case-sensitive).", param);
     }
 
-    private static TokenRange LocateGuideSpan(RenderedPrompt prompt, GuideSpan span)
+    private static TokenRange LocateGuideSpan(TokenizedPrompt prompt, GuideSpan span)
     {
-        string param = $"messages[{span.MessageIndex}].content";
-        if (span.MessageIndex < prompt.MessageContents.Count && prompt.MessageContents[span.MessageIndex] is { } c)
+        string param = span.PartIndex >= 0 ? $"messages[{span.MessageIndex}].content[{span.PartIndex}].text" : $"messages[{span.MessageIndex}].content";
+        // The first run of that message (part) that holds the whole span verbatim.
+        foreach (var run in prompt.ContentRuns)
         {
-            int start = c.ToText(span.Utf16Start), end = c.ToText(span.Utf16End);
-            if (start >= 0 && end >= start && string.CompareOrdinal(prompt.Text, start, span.Text, 0, span.Text.Length) == 0
-                && end - start == span.Text.Length)
-                return MapUtf16(prompt, start, end) ?? throw SteerException.InvalidRequest(
-                    $"Invalid '{param}': the GUIDE-tagged text \"{Shorten(span.Text)}\" covers no prompt token.", param);
+            if (run.MessageIndex != span.MessageIndex || run.PartIndex != span.PartIndex) continue;
+            if (span.Utf16Start < run.ContentUtf16Start || span.Utf16End > run.ContentUtf16End) continue;
+            int start = run.Utf16Start + (span.Utf16Start - run.ContentUtf16Start);
+            int end = start + span.Text.Length;
+            if (string.CompareOrdinal(prompt.Text, start, span.Text, 0, span.Text.Length) != 0) continue;
+            return MapUtf16(prompt, start, end) ?? throw SteerException.InvalidRequest(
+                $"Invalid '{param}': the GUIDE-tagged text \"{Shorten(span.Text)}\" covers no prompt token.", param);
         }
         throw SteerException.InvalidRequest(
             $"Invalid '{param}': the GUIDE-tagged text \"{Shorten(span.Text)}\" is not in the rendered prompt (the chat template changed or dropped this content).", param);
     }
 
-    private static TokenRange? MapUtf16(RenderedPrompt prompt, int utf16Start, int utf16End)
+    private static TokenRange? MapUtf16(TokenizedPrompt prompt, int utf16Start, int utf16End)
     {
         int charStart = CodePoints.FromUtf16(prompt.Text, utf16Start);
         int charEnd = CodePoints.FromUtf16(prompt.Text, utf16End);

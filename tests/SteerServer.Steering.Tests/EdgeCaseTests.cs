@@ -14,7 +14,7 @@ public class EdgeCaseTests
     private static SteeringRequest Pasta(params string[] substrings) =>
         new() { Substrings = substrings, HeadConfig = HeadConfig.Parse("""{"1":[0,3]}""", "steering.head_config") };
 
-    private static SteeringPlan Plan(SteeringRequest request, RenderedPrompt? prompt = null, IReadOnlyList<GuideSpan>? guide = null) =>
+    private static SteeringPlan Plan(SteeringRequest request, TokenizedPrompt? prompt = null, IReadOnlyList<GuideSpan>? guide = null) =>
         SteeringPlanner.Plan(request, prompt ?? Golden.Prompt, guide ?? [], Limits);
 
     private static float[] Row(SteeringPlan plan, int layer = 1, int head = 0) => plan.Offsets!.Get(layer, head)!;
@@ -37,7 +37,7 @@ public class EdgeCaseTests
     public void EmptyTaggedSpan_NoOffsets()
     {
         var x = GuideTags.Extract(["Once <!!-> <-!!>upon"]);
-        var plan = Plan(SteeringRequest.Default, RenderedPrompt.ForText(x.Contents[0]!, [(0, 0), (0, 4), (4, 6), (6, 11)]), x.Spans);
+        var plan = Plan(SteeringRequest.Default, TokenizedPrompt.ForText(x.Contents[0]!, [(0, 0), (0, 4), (4, 6), (6, 11)]), x.Spans);
         Assert.Null(plan.Offsets);
         Assert.True(plan.IsEmpty);
     }
@@ -55,14 +55,14 @@ public class EdgeCaseTests
     public void SpanAfterNewline_DoesNotPullInTheNewline()
     {
         var (text, offsets) = TokenizerVectors.Find("line one\nline two");
-        var range = SteeringPlanner.LocateSubstring(RenderedPrompt.ForText(text, offsets), "line two", "p");
+        var range = SteeringPlanner.LocateSubstring(TokenizedPrompt.ForText(text, offsets), "line two", "p");
         Assert.Equal(new TokenRange(7, offsets.Length), range);
         Assert.Equal((8, 9), offsets[6]); // the "\n" token, which pastalib's closed rule would take
         Assert.Equal(new TokenRange(6, offsets.Length), SpanMapper.Map(offsets, 9, 17, SpanBoundaryRule.Closed));
 
         // The spec's own example (§1.5.1): AS/half-open gives [4, 8).
         (int, int)[] q = [(0, 0), (0, 1), (1, 2), (2, 3), (3, 9), (9, 12), (12, 17), (17, 18)];
-        Assert.Equal(new TokenRange(4, 8), SteeringPlanner.LocateSubstring(RenderedPrompt.ForText("Q:\nAnswer in JSON.", q), "Answer in JSON.", "p"));
+        Assert.Equal(new TokenRange(4, 8), SteeringPlanner.LocateSubstring(TokenizedPrompt.ForText("Q:\nAnswer in JSON.", q), "Answer in JSON.", "p"));
     }
 
     [Fact] // E6
@@ -180,7 +180,7 @@ public class EdgeCaseTests
     {
         string text = "<|user|>\nhello user\n<|assistant|>\n";
         (int, int)[] offsets = [.. Enumerable.Range(0, text.Length).Select(i => (i, i + 1))];
-        var prompt = RenderedPrompt.ForMessages(text, offsets, ["hello user"]);
+        var prompt = TokenizedPrompt.ForMessages(text, offsets, ["hello user"]);
         Assert.Equal(new TokenRange(15, 19), SteeringPlanner.LocateSubstring(prompt, "user", "p")); // not the header's "user" at 2
         Assert.Throws<SteerException>(() => SteeringPlanner.LocateSubstring(prompt, "assistant", "p"));
         Assert.Throws<SteerException>(() => SteeringPlanner.LocateSubstring(prompt, "user\n", "p")); // crosses out of the content

@@ -53,7 +53,7 @@ public class GoldenOffsetsTests
         }
         var extraction = GuideTags.Extract([text]);
         string clean = extraction.Contents[0]!;
-        var prompt = RenderedPrompt.ForText(clean, golden.TokenOffsets);
+        var prompt = TokenizedPrompt.ForText(clean, golden.TokenOffsets);
         var limits = LimitsOf(golden.Root.GetProperty("model_dir").GetString()!);
         return (SteeringPlanner.Plan(request, prompt, extraction.Spans, limits), clean, extraction.Spans, request);
     }

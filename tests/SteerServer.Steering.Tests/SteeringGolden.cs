@@ -24,7 +24,7 @@ internal sealed class SteeringGolden
     public (int Start, int End)[] TokenOffsets =>
         [.. Root.GetProperty("prompt_token_offsets").EnumerateArray().Select(p => (p[0].GetInt32(), p[1].GetInt32()))];
 
-    public RenderedPrompt Prompt => RenderedPrompt.ForText(PromptText, TokenOffsets);
+    public TokenizedPrompt Prompt => TokenizedPrompt.ForText(PromptText, TokenOffsets);
 
     public JsonElement Case(string name) =>
         Root.GetProperty("cases").EnumerateArray().First(c => c.GetProperty("name").GetString() == name);

@@ -29,7 +29,7 @@ public class UnicodeSpanTests
     {
         var (vectorText, offsets) = TokenizerVectors.Find(text);
         Assert.Equal(text, vectorText);
-        var range = SteeringPlanner.LocateSubstring(RenderedPrompt.ForText(text, offsets), substring, "p");
+        var range = SteeringPlanner.LocateSubstring(TokenizedPrompt.ForText(text, offsets), substring, "p");
 
         int utf16 = text.IndexOf(substring, StringComparison.Ordinal);
         int cs = CodePoints.FromUtf16(text, utf16), ce = CodePoints.FromUtf16(text, utf16 + substring.Length);

@@ -49,8 +49,11 @@ public static class GuideTags
         return false;
     }
 
-    /// <summary>Removes the tags of one content; appends its spans to <paramref name="spans"/>; returns the cleaned content.</summary>
-    public static string ExtractOne(string content, int messageIndex, string param, List<GuideSpan> spans)
+    /// <summary>
+    /// Removes the tags of one content (or one text part, <paramref name="partIndex"/> ≥ 0, for array contents);
+    /// appends its spans to <paramref name="spans"/>; returns the cleaned text. <paramref name="param"/> names it in errors.
+    /// </summary>
+    public static string ExtractOne(string content, int messageIndex, string param, List<GuideSpan> spans, int partIndex = -1)
     {
         if (content.IndexOf('<') < 0) return content;
         var sb = new StringBuilder(content.Length);
@@ -76,7 +79,7 @@ public static class GuideTags
                     var top = open.Pop();
                     if (top.Level != c.Level)
                         throw Error(param, $"the GUIDE tag '{OpenTag(top.Level)}' opened at character {top.RawAt} is closed by '{c.Tag}' at character {i}; expected '{CloseTag(top.Level)}'.");
-                    AddSpan(sb, top.CleanStart, top.Level, messageIndex, found);
+                    AddSpan(sb, top.CleanStart, top.Level, messageIndex, partIndex, found);
                     i += c.Tag.Length;
                     continue;
                 }
@@ -95,14 +98,14 @@ public static class GuideTags
         return sb.ToString();
     }
 
-    private static void AddSpan(StringBuilder sb, int start, GuideLevel level, int messageIndex, List<GuideSpan> found)
+    private static void AddSpan(StringBuilder sb, int start, GuideLevel level, int messageIndex, int partIndex, List<GuideSpan> found)
     {
         int end = sb.Length;
         // GUIDE strips the whitespace just inside the tags from the span (its raw = inner.strip()).
         while (start < end && char.IsWhiteSpace(sb[start])) start++;
         while (end > start && char.IsWhiteSpace(sb[end - 1])) end--;
         if (end == start) return; // an empty tagged span steers nothing (edge case E3, as GUIDE)
-        found.Add(new GuideSpan(messageIndex, level, start, end, sb.ToString(start, end - start)));
+        found.Add(new GuideSpan(messageIndex, level, start, end, sb.ToString(start, end - start), partIndex));
     }
 
     private static (string Tag, GuideLevel Level)? Match(string s, int at, (string Tag, GuideLevel Level)[] tags)

@@ -23,13 +23,13 @@ public static class ContentMarkers
     }
 
     /// <summary>
-    /// Per message index (0..<paramref name="messageCount"/>), the range of its first marked copy in
+    /// The content runs of every marked copy (message index below <paramref name="messageCount"/>) in
     /// <paramref name="text"/>, or null when the marked rendering does not match <paramref name="text"/>
-    /// (then use <see cref="RenderedPrompt.ForMessages"/>'s in-order search instead).
+    /// (then use <see cref="TokenizedPrompt.ForMessages"/>'s in-order search instead).
     /// </summary>
-    public static Utf16Range?[]? Locate(string text, string markedText, int messageCount)
+    public static List<ContentRun>? Locate(string text, string markedText, int messageCount)
     {
-        var ranges = new Utf16Range?[messageCount];
+        var runs = new List<ContentRun>();
         var stripped = new System.Text.StringBuilder(text.Length);
         var open = new Stack<(int Message, int Start)>();
         for (int i = 0; i < markedText.Length; i++)
@@ -43,12 +43,12 @@ public static class ContentMarkers
             else if (c == Close && open.Count > 0)
             {
                 var (message, start) = open.Pop();
-                if (message < messageCount && ranges[message] is null)
-                    ranges[message] = new Utf16Range(start, stripped.Length);
+                if (message < messageCount)
+                    runs.Add(new ContentRun(message, -1, 0, start, stripped.Length - start));
             }
             else stripped.Append(c);
         }
         if (open.Count > 0 || !stripped.Equals(text.AsSpan())) return null;
-        return ranges;
+        return runs;
     }
 }

@@ -1,0 +1,77 @@
+namespace SteerServer.Steering.Spans;
+
+/// <summary>
+/// The prompt as the model sees it: the rendered text, the code-point offsets of its tokens (one pair per
+/// token id; BOS and other added tokens <c>(0, 0)</c>), and the runs of the text that are message content,
+/// so that substrings and GUIDE spans are only ever found inside message contents.
+/// </summary>
+public sealed class TokenizedPrompt
+{
+    /// <param name="text">the exact string that was tokenized</param>
+    /// <param name="tokenOffsets">code-point <c>[start, end)</c> per token (the tokenizer's <c>Encoding.Offsets</c>)</param>
+    /// <param name="contentRuns">where message content lies in <paramref name="text"/></param>
+    public TokenizedPrompt(string text, IReadOnlyList<(int Start, int End)> tokenOffsets, IReadOnlyList<ContentRun> contentRuns)
+    {
+        Text = text;
+        TokenOffsets = tokenOffsets;
+        foreach (var r in contentRuns)
+            if (r.Utf16Start < 0 || r.Utf16Length < 0 || r.Utf16End > text.Length || r.ContentUtf16Start < 0)
+                throw new ArgumentOutOfRangeException(nameof(contentRuns), $"content run [{r.Utf16Start}, {r.Utf16End}) outside the text of length {text.Length}");
+        // Search order: messages in order, then parts, then position in the content, then position in the text.
+        ContentRuns = [.. contentRuns.OrderBy(r => r.MessageIndex).ThenBy(r => r.PartIndex).ThenBy(r => r.ContentUtf16Start).ThenBy(r => r.Utf16Start)];
+    }
+
+    public string Text { get; }
+
+    public IReadOnlyList<(int Start, int End)> TokenOffsets { get; }
+
+    /// <summary>Number of prompt tokens, L_in.</summary>
+    public int TokenCount => TokenOffsets.Count;
+
+    /// <summary>Content runs in search order (message, part, content position).</summary>
+    public IReadOnlyList<ContentRun> ContentRuns { get; }
+
+    /// <summary>A raw prompt (completions, the CLI without a template): the whole text is message 0's content.</summary>
+    public static TokenizedPrompt ForText(string text, IReadOnlyList<(int Start, int End)> tokenOffsets) =>
+        new(text, tokenOffsets, [new ContentRun(0, -1, 0, 0, text.Length)]);
+
+    /// <summary>
+    /// A chat prompt whose provenance is not known from the template engine. Content runs come from
+    /// <paramref name="markedText"/> (see <see cref="ContentMarkers"/>) when given and consistent; otherwise each
+    /// content is searched in order in the text, starting after the previous message's match (verbatim first,
+    /// then trimmed, for templates that trim).
+    /// </summary>
+    public static TokenizedPrompt ForMessages(string text, IReadOnlyList<(int Start, int End)> tokenOffsets,
+                                              IReadOnlyList<string?> contents, string? markedText = null)
+    {
+        if (markedText is not null && ContentMarkers.Locate(text, markedText, contents.Count) is { } exact)
+            return new TokenizedPrompt(text, tokenOffsets, exact);
+        return new TokenizedPrompt(text, tokenOffsets, SearchInOrder(text, contents));
+    }
+
+    private static List<ContentRun> SearchInOrder(string text, IReadOnlyList<string?> contents)
+    {
+        var runs = new List<ContentRun>();
+        int cursor = 0;
+        for (int m = 0; m < contents.Count; m++)
+        {
+            string? content = contents[m];
+            if (string.IsNullOrEmpty(content)) continue;
+            int at = text.IndexOf(content, cursor, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                runs.Add(new ContentRun(m, -1, 0, at, content.Length));
+                cursor = at + content.Length;
+                continue;
+            }
+            string trimmed = content.Trim();
+            if (trimmed.Length == 0) continue;
+            at = text.IndexOf(trimmed, cursor, StringComparison.Ordinal);
+            if (at < 0) continue;
+            int lead = content.Length - content.TrimStart().Length;
+            runs.Add(new ContentRun(m, -1, lead, at, trimmed.Length));
+            cursor = at + trimmed.Length;
+        }
+        return runs;
+    }
+}
