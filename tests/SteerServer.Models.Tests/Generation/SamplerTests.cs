@@ -1,0 +1,87 @@
+using SteerServer.Models.Errors;
+using SteerServer.Models.Generation;
+
+namespace SteerServer.Models.Tests.Generation;
+
+public class SamplerTests
+{
+    private static float[] Logits(params float[] v) => v;
+
+    [Fact]
+    public void Greedy_TakesArgmax_TiesToLowerId()
+    {
+        var s = new Sampler(SamplingParams.Greedy);
+        Assert.Equal(1, s.Sample(Logits(0, 3, 3, 1), []).Id);
+    }
+
+    [Fact]
+    public void Logprobs_AreLogSoftmax_AndTopListIsSorted()
+    {
+        var s = new Sampler(SamplingParams.Greedy with { TopLogprobs = 3 });
+        var t = s.Sample(Logits(1, 2, 3, 0), []);
+        double lse = Math.Log(Math.Exp(1) + Math.Exp(2) + Math.Exp(3) + Math.Exp(0));
+        Assert.Equal(2, t.Id);
+        Assert.Equal(3 - lse, t.Logprob, 5);
+        Assert.Equal([2, 1, 0], t.TopLogprobs.Select(x => x.Id));
+        Assert.Equal(2 - lse, t.TopLogprobs[1].Logprob, 5);
+    }
+
+    [Fact]
+    public void SameSeed_SameTokens_DifferentSeed_DifferentTokens()
+    {
+        var logits = Enumerable.Range(0, 50).Select(i => (float)Math.Sin(i)).ToArray();
+        int[] Run(long seed)
+        {
+            var s = new Sampler(new SamplingParams { Temperature = 1.5f, Seed = seed });
+            return Enumerable.Range(0, 40).Select(_ => s.Sample((float[])logits.Clone(), []).Id).ToArray();
+        }
+        Assert.Equal(Run(7), Run(7));
+        Assert.NotEqual(Run(7), Run(8));
+    }
+
+    [Fact]
+    public void Sampling_FollowsTheDistribution()
+    {
+        // p = softmax(ln 1, ln 3) = (0.25, 0.75)
+        var s = new Sampler(new SamplingParams { Seed = 1 });
+        int ones = 0, n = 20000;
+        for (int i = 0; i < n; i++) ones += s.Sample(Logits(0, MathF.Log(3)), []).Id;
+        Assert.InRange(ones / (double)n, 0.73, 0.77);
+    }
+
+    [Fact]
+    public void TopK_TopP_MinP_RestrictCandidates()
+    {
+        var logits = Logits(MathF.Log(0.5f), MathF.Log(0.3f), MathF.Log(0.15f), MathF.Log(0.05f));
+        HashSet<int> Seen(SamplingParams p)
+        {
+            var s = new Sampler(p with { Seed = 3 });
+            return Enumerable.Range(0, 3000).Select(_ => s.Sample((float[])logits.Clone(), []).Id).ToHashSet();
+        }
+        Assert.Equal([0, 1], Seen(new SamplingParams { TopK = 2 }).Order());
+        Assert.Equal([0, 1], Seen(new SamplingParams { TopP = 0.8f }).Order());          // 0.5 + 0.3 reaches 0.8
+        Assert.Equal([0, 1, 2], Seen(new SamplingParams { TopP = 0.81f }).Order());
+        Assert.Equal([0, 1, 2], Seen(new SamplingParams { MinP = 0.25f }).Order());      // keep p ≥ 0.125
+        Assert.Equal([0, 1, 2, 3], Seen(new SamplingParams()).Order());
+    }
+
+    [Fact]
+    public void Penalties_AndLogitBias_ChangeTheChoice()
+    {
+        // Token 0 leads by 1.0; generated twice, a frequency penalty of 0.6 (1.2 total) hands it to token 1.
+        Assert.Equal(1, new Sampler(SamplingParams.Greedy with { FrequencyPenalty = 0.6f }).Sample(Logits(2, 1, 0), [0, 0]).Id);
+        Assert.Equal(0, new Sampler(SamplingParams.Greedy with { FrequencyPenalty = 0.4f }).Sample(Logits(2, 1, 0), [0, 0]).Id);
+        // Presence counts once however often the token came.
+        Assert.Equal(0, new Sampler(SamplingParams.Greedy with { PresencePenalty = 0.9f }).Sample(Logits(2, 1, 0), [0, 0, 0]).Id);
+        Assert.Equal(1, new Sampler(SamplingParams.Greedy with { PresencePenalty = 1.1f }).Sample(Logits(2, 1, 0), [0, 0, 0]).Id);
+        Assert.Equal(2, new Sampler(SamplingParams.Greedy with { LogitBias = new Dictionary<int, float> { [2] = 5 } }).Sample(Logits(2, 1, 0), []).Id);
+    }
+
+    [Fact]
+    public void Validate_RejectsOutOfRange_NamingTheParameter()
+    {
+        Assert.Equal("top_p", Assert.Throws<SteerException>(() => new SamplingParams { TopP = 0 }.Validate(10)).Param);
+        Assert.Equal("temperature", Assert.Throws<SteerException>(() => new SamplingParams { Temperature = -1 }.Validate(10)).Param);
+        Assert.Equal("logit_bias.10", Assert.Throws<SteerException>(() => new SamplingParams { LogitBias = new Dictionary<int, float> { [10] = 1 } }.Validate(10)).Param);
+    }
+}
