@@ -1,5 +1,6 @@
 using SteerServer.Models.Errors;
 using SteerServer.Models.Inference;
+using SteerServer.Models.Tokenization;
 using SteerServer.Steering.Guide;
 using SteerServer.Steering.Influence;
 using SteerServer.Steering.Pasta;
@@ -114,7 +115,7 @@ public static class SteeringPlanner
             int at = text.IndexOf(substring, run.Utf16Start, run.Utf16Length, StringComparison.Ordinal);
             if (at < 0) continue;
             return MapUtf16(prompt, at, at + substring.Length) ?? throw SteerException.InvalidRequest(
-                $"Invalid '{param}': the substring was found at character {CodePoints.FromUtf16(text, at)} but covers no prompt token.", param);
+                $"Invalid '{param}': the substring was found at character {TextUnits.Utf16ToCodePoint(text, at)} but covers no prompt token.", param);
         }
         throw SteerException.InvalidRequest(
             $"Invalid '{param}': the substring \"{Shorten(substring)}\" was not found in the message contents (matching is exact and case-sensitive).", param);
@@ -140,8 +141,8 @@ public static class SteeringPlanner
 
     private static TokenRange? MapUtf16(TokenizedPrompt prompt, int utf16Start, int utf16End)
     {
-        int charStart = CodePoints.FromUtf16(prompt.Text, utf16Start);
-        int charEnd = CodePoints.FromUtf16(prompt.Text, utf16End);
+        int charStart = TextUnits.Utf16ToCodePoint(prompt.Text, utf16Start);
+        int charEnd = TextUnits.Utf16ToCodePoint(prompt.Text, utf16End);
         return SpanMapper.Map(prompt.TokenOffsets, charStart, charEnd);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SteerServer.Models.Tokenization;
 using SteerServer.Steering.Guide;
 using SteerServer.Steering.Spans;
 using SteerServer.TestData;
@@ -30,7 +31,7 @@ public class GoldenOffsetsTests
 
     /// <summary>The request a client would send for a golden case, and the plan it gives.</summary>
     internal static (SteeringPlan Plan, string CleanText, IReadOnlyList<GuideSpan> GuideSpans, SteeringRequest Request)
-        PlanCase(SteeringGolden golden, JsonElement c, GuideLevel guideLevel = GuideLevel.Mid)
+        PlanCase(SteeringGolden golden, JsonElement c, GuideLevel guideLevel = GuideLevel.Mid, Func<string, TokenizedPrompt>? tokenize = null)
     {
         var request = new SteeringRequest { SteerDecode = c.GetProperty("steer_decode").GetBoolean() };
         if (c.TryGetProperty("pasta", out var pasta))
@@ -53,7 +54,7 @@ public class GoldenOffsetsTests
         }
         var extraction = GuideTags.Extract([text]);
         string clean = extraction.Contents[0]!;
-        var prompt = TokenizedPrompt.ForText(clean, golden.TokenOffsets);
+        var prompt = tokenize?.Invoke(clean) ?? TokenizedPrompt.ForText(clean, golden.TokenOffsets);
         var limits = LimitsOf(golden.Root.GetProperty("model_dir").GetString()!);
         return (SteeringPlanner.Plan(request, prompt, extraction.Spans, limits), clean, extraction.Spans, request);
     }
@@ -147,7 +148,7 @@ public class GoldenOffsetsTests
             int occurrence = probe.GetProperty("occurrence").GetInt32();
             int at = text.IndexOf(sub, StringComparison.Ordinal);
             for (int o = 0; o < occurrence; o++) at = text.IndexOf(sub, at + 1, StringComparison.Ordinal);
-            int cs = CodePoints.FromUtf16(text, at), ce = CodePoints.FromUtf16(text, at + sub.Length);
+            int cs = TextUnits.Utf16ToCodePoint(text, at), ce = TextUnits.Utf16ToCodePoint(text, at + sub.Length);
             var charRange = probe.GetProperty("char_range");
             Assert.Equal((charRange[0].GetInt32(), charRange[1].GetInt32()), (cs, ce));
 

@@ -29,9 +29,16 @@ public class SteeredGoldenTests
     {
         var golden = SteeringGolden.Load("steering", model);
         var c = golden.Case(caseName);
-        var (plan, _, _, _) = GoldenOffsetsTests.PlanCase(golden, c);
+        // The prompt goes through the real tokenizer: its ids and offsets must be the golden's.
+        int[] prompt = [];
+        var (plan, _, _, _) = GoldenOffsetsTests.PlanCase(golden, c, GuideLevel.Mid, text =>
+        {
+            var (p, encoded) = TestModels.Tokenize(model, text);
+            prompt = encoded;
+            return p;
+        });
+        Assert.Equal(golden.PromptIds, prompt);
         var backend = TestModels.Get(model).Backend;
-        int[] prompt = golden.PromptIds;
         int vocab = backend.Config.VocabSize;
 
         var all = new float[prompt.Length * vocab];
@@ -69,9 +76,12 @@ public class SteeredGoldenTests
             Influence = metric == "influence" ? InfluenceMetric.Influence : InfluenceMetric.AttentionRollout,
             DeltaInfluence = deltaInfluence,
         };
-        var plan = SteeringPlanner.Plan(request, golden.Prompt, x.Spans, SteeringLimits.From(modelObj.Config));
+        var (prompt, ids) = TestModels.Tokenize(model, x.Contents[0]!);
+        Assert.Equal(golden.PromptIds, ids);
+        var plan = SteeringPlanner.Plan(request, prompt, x.Spans, SteeringLimits.From(modelObj.Config));
         Assert.Null(plan.Offsets);
-        var result = InfluenceRunner.Run(modelObj.Backend, plan.Influence!, golden.PromptIds);
+        var result = InfluenceRunner.Run(modelObj.Backend, plan.Influence!, ids);
+        Assert.Equal(ids, result.Tokens);
 
         var expected = golden.Root.GetProperty("results").EnumerateArray()
             .First(r => r.GetProperty("delta_influence").GetDouble() == deltaInfluence)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SteerServer.Models.Tokenization;
 using SteerServer.Steering.Spans;
 using SteerServer.TestData;
 
@@ -39,7 +40,7 @@ internal sealed class SteeringGolden
     {
         var cr = span.GetProperty("char_range");
         string text = PromptText;
-        int s = CodePoints.ToUtf16(text, cr[0].GetInt32()), e = CodePoints.ToUtf16(text, cr[1].GetInt32());
+        int s = TextUnits.CodePointToUtf16(text, cr[0].GetInt32()), e = TextUnits.CodePointToUtf16(text, cr[1].GetInt32());
         return text[..s] + Guide.GuideTags.OpenTag(level) + text[s..e] + Guide.GuideTags.CloseTag(level) + text[e..];
     }
 }
