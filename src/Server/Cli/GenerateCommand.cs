@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using SteerServer.Models.Errors;
 using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
+using SteerServer.Models.Tokenization;
 
 namespace SteerServer.Server.Cli;
 
@@ -14,7 +14,7 @@ namespace SteerServer.Server.Cli;
 /// <c>generate --model DIR|ORG/NAME (--prompt TEXT | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
 /// [--top-k K] [--top-p P] [--min-p P] [--seed S] [--presence-penalty X] [--frequency-penalty X] [--top-logprobs K]
 /// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json]</c>: one prompt, tokens printed as they come.
-/// With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
+/// Without <c>--json</c> the text streams (token ids when the model has no tokenizer.json). With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
 /// Timing goes to stderr.
 /// </summary>
 internal static class GenerateCommand
@@ -53,10 +53,9 @@ internal static class GenerateCommand
 
         if (maxTokens <= 0) throw SteerException.InvalidRequest($"--max-tokens must be positive, got {maxTokens}", "max-tokens");
         if (loadOptions.Threads is <= 0) throw SteerException.InvalidRequest("--threads must be positive", "threads");
-        if (chat || promptText != null)
-            throw SteerException.Unsupported(chat ? "chat" : "prompt", "--prompt and --chat need the tokenizer, which is not in this build yet; use --prompt-ids");
-        if (promptIdsText == null) throw SteerException.InvalidRequest("one of --prompt or --prompt-ids is required", "prompt-ids");
-        var promptIds = ParseIds(promptIdsText);
+        if (chat) throw SteerException.Unsupported("chat", "--chat needs the chat templates, which are not in this build yet");
+        if ((promptText == null) == (promptIdsText == null))
+            throw SteerException.InvalidRequest("give exactly one of --prompt or --prompt-ids", "prompt");
 
         var loadClock = Stopwatch.StartNew();
         using var model = Model.Load(modelArg, loadOptions);
@@ -64,6 +63,12 @@ internal static class GenerateCommand
         var backend = model.Backend;
         sampling.Validate(config.VocabSize);
         stderr.WriteLine($"loaded {model.Directory} ({config.Architecture}, {config.NumHiddenLayers} layers) in {loadClock.ElapsedMilliseconds} ms");
+
+        // The tokenizer is needed for --prompt; with --prompt-ids it only supplies the printed text, when present.
+        var tokenizer = promptText != null || File.Exists(Path.Combine(model.Directory, "tokenizer.json")) ? Tokenizer.Load(model.Directory) : null;
+        var promptIds = promptText != null ? tokenizer!.Encode(promptText).Ids.ToArray() : ParseIds(promptIdsText!);
+        if (promptIds.Length == 0) throw SteerException.InvalidRequest("the prompt encodes to no tokens", "prompt");
+        var detokenizer = tokenizer?.CreateStreamingDetokenizer(skipSpecialTokens: true);
 
         var cache = backend.CreateCache(promptIds.Length + maxTokens);
         var logits = new float[config.VocabSize];
@@ -82,7 +87,9 @@ internal static class GenerateCommand
             var token = sampler.Sample(logits, generated);
             if (!ignoreEos && config.EosTokenIds.Contains(token.Id)) break;
             generated.Add(token.Id);
-            if (json) WriteJson(stdout, buffer, token, text: "");
+            var text = detokenizer?.Add(token.Id) ?? "";
+            if (json) WriteJson(stdout, buffer, token, text);
+            else if (detokenizer != null) stdout.Write(text);
             else stdout.Write(generated.Count == 1 ? token.Id.ToString(CultureInfo.InvariantCulture) : " " + token.Id.ToString(CultureInfo.InvariantCulture));
             stdout.Flush();
             if (generated.Count == maxTokens) break;
@@ -91,7 +98,11 @@ internal static class GenerateCommand
             decodeClock.Stop();
             decodeSteps++;
         }
-        if (!json) stdout.WriteLine();
+        if (!json)
+        {
+            if (detokenizer != null) stdout.Write(detokenizer.Flush());
+            stdout.WriteLine();
+        }
         stdout.Flush();
 
         double prefillTps = promptIds.Length / Math.Max(prefillClock.Elapsed.TotalSeconds, 1e-9);
@@ -122,7 +133,7 @@ internal static class GenerateCommand
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+        stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
     private static int[] ParseIds(string text)

@@ -28,6 +28,16 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void Prompt_IsTokenized_AndTextStreams()
+    {
+        var lines = RunJson("--model", TestDataPaths.Models("stories260K"), "--prompt", "Once upon a time",
+            "--max-tokens", "32", "--temperature", "0", "--json");
+        Assert.Equal(Llama2cIds, lines.Select(l => l.GetProperty("id").GetInt32()).ToArray());
+        var text = string.Concat(lines.Select(l => l.GetProperty("text").GetString()));
+        Assert.StartsWith(", there was a little girl named Lily.", text);
+    }
+
+    [Fact]
     public void TopLogprobs_ListsChosenTokenFirstWhenGreedy()
     {
         var lines = RunJson("--model", TestDataPaths.Models("stories260K"), "--prompt-ids", "1,403,407,261,378",
