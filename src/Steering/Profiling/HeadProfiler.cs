@@ -1,0 +1,87 @@
+namespace SteerServer.Steering.Profiling;
+
+/// <summary>
+/// The profiling loop: for each (layer, head) not yet in the score file, steer that head alone over every example
+/// (<see cref="HeadMeasurer.MeasureHead"/>), reduce to per-task deltas against the unsteered baseline, append them
+/// to the <see cref="ProfileSidecar"/> at once. Heads go layer by layer; an interruption loses at most the head in
+/// progress.
+/// </summary>
+public sealed class HeadProfiler
+{
+    private readonly HeadMeasurer measurer;
+
+    public HeadProfiler(HeadMeasurer measurer)
+    {
+        this.measurer = measurer;
+        Tasks = [.. measurer.Examples.Select(e => e.Task).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Task names in order of first appearance.</summary>
+    public IReadOnlyList<string> Tasks { get; }
+
+    /// <param name="maxHeads">stop after measuring this many heads (null = all)</param>
+    /// <param name="onHeadMeasured">called after each head is recorded (tests use it to cancel mid-run)</param>
+    /// <param name="cancellationToken">checked between heads; a cancelled run returns with <see cref="ProfileRunStats.Complete"/> false</param>
+    public ProfileRunStats Run(ProfileSidecar sidecar, ProfileProgress? progress = null, int? maxHeads = null,
+                               Action<int, int>? onHeadMeasured = null, CancellationToken cancellationToken = default)
+    {
+        int numLayers = NumLayers, numHeads = NumHeads, total = numLayers * numHeads;
+        int resumed = 0;
+        for (int l = 0; l < numLayers; l++)
+            for (int h = 0; h < numHeads; h++)
+                if (sidecar.Completed.ContainsKey((l, h))) resumed++;
+        long rowsPerHead = 0, examplesPerHead = 0;
+        for (int i = 0; i < measurer.Examples.Count; i++)
+        {
+            int rows = measurer.RowsPerHead(i);
+            rowsPerHead += rows;
+            if (rows > 0) examplesPerHead++;
+        }
+
+        progress?.Start(total, resumed, (int)examplesPerHead);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int measured = 0;
+        for (int l = 0; l < numLayers; l++)
+            for (int h = 0; h < numHeads; h++)
+            {
+                if (sidecar.Completed.ContainsKey((l, h))) continue;
+                if (cancellationToken.IsCancellationRequested || measured == maxHeads) return Stop();
+                sidecar.Append(l, h, Reduce(measurer.MeasureHead(l, h)));
+                measured++;
+                progress?.HeadDone(l, h);
+                onHeadMeasured?.Invoke(l, h);
+            }
+        return Stop();
+
+        ProfileRunStats Stop()
+        {
+            progress?.Finish();
+            return new ProfileRunStats(total, resumed, measured, clock.Elapsed, measured * examplesPerHead, measured * rowsPerHead);
+        }
+    }
+
+    public int NumLayers => measurer.NumLayers;
+
+    public int NumHeads => measurer.NumHeads;
+
+    /// <summary>Per task: mean log-likelihood change and exact-match rate change against the baseline.</summary>
+    public Dictionary<string, TaskDelta> Reduce(ExampleMeasurement[] steered)
+    {
+        var result = new Dictionary<string, TaskDelta>(StringComparer.Ordinal);
+        foreach (var task in Tasks)
+        {
+            double logProb = 0, accuracy = 0;
+            int n = 0;
+            for (int i = 0; i < steered.Length; i++)
+            {
+                if (measurer.Examples[i].Task != task) continue;
+                var b = measurer.Baseline[i];
+                logProb += steered[i].LogProb - b.LogProb;
+                accuracy += (steered[i].Correct ? 1 : 0) - (b.Correct ? 1 : 0);
+                n++;
+            }
+            result[task] = new TaskDelta(logProb / n, accuracy / n);
+        }
+        return result;
+    }
+}
