@@ -6,12 +6,13 @@ using SteerServer.Models.Errors;
 using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
+using SteerServer.Models.Templates;
 using SteerServer.Models.Tokenization;
 
 namespace SteerServer.Server.Cli;
 
 /// <summary>
-/// <c>generate --model DIR|ORG/NAME (--prompt TEXT | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
+/// <c>generate --model DIR|ORG/NAME (--prompt TEXT [--chat] | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
 /// [--top-k K] [--top-p P] [--min-p P] [--seed S] [--presence-penalty X] [--frequency-penalty X] [--top-logprobs K]
 /// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json]</c>: one prompt, tokens printed as they come.
 /// Without <c>--json</c> the text streams (token ids when the model has no tokenizer.json). With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
@@ -53,7 +54,7 @@ internal static class GenerateCommand
 
         if (maxTokens <= 0) throw SteerException.InvalidRequest($"--max-tokens must be positive, got {maxTokens}", "max-tokens");
         if (loadOptions.Threads is <= 0) throw SteerException.InvalidRequest("--threads must be positive", "threads");
-        if (chat) throw SteerException.Unsupported("chat", "--chat needs the chat templates, which are not in this build yet");
+        if (chat && promptText == null) throw SteerException.InvalidRequest("--chat needs --prompt", "chat");
         if ((promptText == null) == (promptIdsText == null))
             throw SteerException.InvalidRequest("give exactly one of --prompt or --prompt-ids", "prompt");
 
@@ -66,7 +67,9 @@ internal static class GenerateCommand
 
         // The tokenizer is needed for --prompt; with --prompt-ids it only supplies the printed text, when present.
         var tokenizer = promptText != null || File.Exists(Path.Combine(model.Directory, "tokenizer.json")) ? Tokenizer.Load(model.Directory) : null;
-        var promptIds = promptText != null ? tokenizer!.Encode(promptText).Ids.ToArray() : ParseIds(promptIdsText!);
+        var promptIds = promptText == null ? ParseIds(promptIdsText!)
+            : chat ? EncodeChat(model.Directory, tokenizer!, promptText)
+            : tokenizer!.Encode(promptText).Ids.ToArray();
         if (promptIds.Length == 0) throw SteerException.InvalidRequest("the prompt encodes to no tokens", "prompt");
         var detokenizer = tokenizer?.CreateStreamingDetokenizer(skipSpecialTokens: true);
 
@@ -111,6 +114,19 @@ internal static class GenerateCommand
             $"prompt {promptIds.Length} tokens in {prefillClock.Elapsed.TotalMilliseconds:F1} ms ({prefillTps:F1} tok/s); " +
             $"generated {generated.Count} tokens, {decodeSteps} decode steps in {decodeClock.Elapsed.TotalMilliseconds:F1} ms ({decodeTps:F1} tok/s)"));
         return 0;
+    }
+
+    /// <summary>
+    /// One user message through the model's chat template. The template writes its own special tokens, so the
+    /// text is encoded without adding BOS again (as transformers' apply_chat_template); the plain fallback format
+    /// has none, so it gets the tokenizer's usual BOS.
+    /// </summary>
+    private static int[] EncodeChat(string modelDir, Tokenizer tokenizer, string userText)
+    {
+        var prompt = ChatPrompt.Load(modelDir);
+        var messages = new List<Dictionary<string, object?>> { new() { ["role"] = "user", ["content"] = userText } };
+        var rendered = prompt.Render(prompt.CreateContext(messages, addGenerationPrompt: true));
+        return tokenizer.Encode(rendered, addSpecialTokens: prompt.IsPlain).Ids.ToArray();
     }
 
     private static void WriteJson(TextWriter stdout, ArrayBufferWriter<byte> buffer, SampledToken token, string text)
