@@ -27,6 +27,7 @@ public static unsafe class Quantize
             RowQ8_0(px, x.Length, pq, pd, KernelDispatch.BestVariant);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RowQ8_0(float* x, int length, sbyte* q, float* d, KernelVariant variant)
     {
         int blocks = length / BlockSize;

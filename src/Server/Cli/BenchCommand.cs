@@ -1,10 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SteerServer.Models.Checkpoints;
+using SteerServer.Models.Errors;
+using SteerServer.Models.Inference;
+using SteerServer.Models.Kernels;
+using SteerServer.Steering;
+using SteerServer.Steering.Spans;
+
 namespace SteerServer.Server.Cli;
 
+/// <summary>
+/// <c>bench (--model DIR | --random SHAPE [--seed N]) [--dtype f32|bf16|f16|q8_0] [--prompt-tokens 128]
+/// [--gen-tokens 64] [--batch 1] [--threads 2] [--steering JSON] [--repeat 3] [--json]</c>:
+/// prefill and decode tokens/s (median of the repeats), one JSON object per configuration, the same figures
+/// <c>llama-bench</c> prints (pp = prefill of the prompt, tg = greedy decode). <c>--dtype</c> and <c>--batch</c>
+/// take comma lists. With <c>--steering</c> each repeat runs unsteered and steered back to back, so the two
+/// medians see the same machine load. <c>--kernels</c> benchmarks the matrix products alone.
+/// </summary>
 internal static class BenchCommand
 {
-    public static int Run(string[] args)
+    public static int Run(string[] argv)
     {
-        Console.Error.WriteLine("error: 'bench' is not available yet in this build");
-        return 2;
+        var args = new CliArgs(argv);
+        string? modelDir = args.String("model");
+        string? shape = args.String("random");
+        int seed = args.Int("seed", 0);
+        var dtypes = (args.String("dtype") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => (DType?)ParseDType(d)).DefaultIfEmpty(null).ToList();
+        int promptTokens = args.Int("prompt-tokens", 128);
+        int genTokens = args.Int("gen-tokens", 64);
+        var batches = (args.String("batch") ?? "1").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v
+                : throw SteerException.InvalidRequest($"--batch must be positive integers, got '{b}'", "batch")).ToList();
+        int threads = args.Int("threads", Environment.ProcessorCount);
+        string? steeringJson = args.String("steering");
+        int repeat = args.Int("repeat", 3);
+        bool json = args.Flag("json");
+        bool kernels = args.Flag("kernels");
+        args.ThrowOnUnused();
+
+        if (threads < 1) throw SteerException.InvalidRequest("--threads must be at least 1", "threads");
+        if (repeat < 1) throw SteerException.InvalidRequest("--repeat must be at least 1", "repeat");
+        if (promptTokens < 1 || genTokens < 1) throw SteerException.InvalidRequest("--prompt-tokens and --gen-tokens must be at least 1");
+        KernelThreadPool.ConfigureDefault(threads);
+
+        if (kernels) return KernelBench.Run(threads, repeat, json);
+        if ((modelDir == null) == (shape == null)) throw SteerException.InvalidRequest("give exactly one of --model DIR or --random SHAPE", "model");
+
+        if (!json)
+        {
+            Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs, {threads} threads, kernels {KernelDispatch.BestVariant}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine($"{"model",-16} {"dtype",-5} {"thr",3} {"batch",5} {"steer",5} {"pp",5} {"pp tok/s",9} {"tg",4} {"tg tok/s",9} {"alloc B/tok",11} {"peak MB",8}");
+        }
+        foreach (var dtype in dtypes)
+        {
+            string dir = modelDir ?? RandomModel.Create(shape!, StoredDTypeFor(dtype), seed);
+            string name = shape ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
+            using var model = Model.Load(dir, new ModelLoadOptions { DType = dtype, Threads = threads });
+            var steering = steeringJson == null ? null : ParseSteering(steeringJson, model.Config, promptTokens);
+            var actual = dtype ?? (model.Backend is CpuBackend cpu ? cpu.Weights.LmHead.DType : DType.F32);
+            string dtypeName = actual.ToString().ToLowerInvariant();
+            foreach (int batch in batches)
+            {
+                var run = new BenchRun(model.Backend, promptTokens, genTokens, batch, seed);
+                run.Measure(null); // warm-up: JIT tiers, run-state and KV buffers
+                var off = new List<BenchResult>();
+                var on = new List<BenchResult>();
+                for (int r = 0; r < repeat; r++)
+                {
+                    off.Add(run.Measure(null));
+                    if (steering != null) on.Add(run.Measure(steering));
+                }
+                Print(name, dtypeName, threads, batch, promptTokens, genTokens, false, off, json);
+                if (steering != null) Print(name, dtypeName, threads, batch, promptTokens, genTokens, true, on, json);
+            }
+        }
+        return 0;
+    }
+
+    private static DType ParseDType(string s) => s.ToLowerInvariant() switch
+    {
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        "q8_0" or "q8" => DType.Q8_0,
+        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{s}'", "dtype"),
+    };
+
+    // A random model is written in the benchmarked dtype; q8_0 is quantised at load from bf16 (smaller to write).
+    private static DType StoredDTypeFor(DType? dtype) => dtype switch { DType.BF16 or DType.Q8_0 => DType.BF16, DType.F16 => DType.F16, _ => DType.F32 };
+
+    private static void Print(string model, string dtype, int threads, int batch, int promptTokens, int genTokens, bool steering,
+        List<BenchResult> results, bool json)
+    {
+        double prefill = Median(results.Select(r => r.PrefillTokS));
+        double decode = Median(results.Select(r => r.DecodeTokS));
+        double allocPerToken = Median(results.Select(r => r.AllocatedBytesPerDecodeToken));
+        double allocThreadPerToken = Median(results.Select(r => r.ThreadAllocatedBytesPerDecodeToken));
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        if (json)
+        {
+            var o = new JsonObject
+            {
+                ["model"] = model,
+                ["dtype"] = dtype,
+                ["threads"] = threads,
+                ["batch"] = batch,
+                ["prompt_tokens"] = promptTokens,
+                ["gen_tokens"] = genTokens,
+                ["prefill_tok_s"] = Math.Round(prefill, 2),
+                ["decode_tok_s"] = Math.Round(decode, 2),
+                ["steering"] = steering,
+                ["repeats"] = results.Count,
+                ["decode_tok_s_all"] = new JsonArray(results.Select(r => (JsonNode)Math.Round(r.DecodeTokS, 2)).ToArray()),
+                ["prefill_tok_s_all"] = new JsonArray(results.Select(r => (JsonNode)Math.Round(r.PrefillTokS, 2)).ToArray()),
+                ["alloc_bytes_per_decode_token"] = Math.Round(allocPerToken, 1),
+                ["alloc_bytes_per_decode_token_caller_thread"] = Math.Round(allocThreadPerToken, 1),
+                ["peak_working_set_mb"] = Math.Round(peak / 1048576.0, 1),
+                ["kernels"] = KernelDispatch.BestVariant.ToString().ToLowerInvariant(),
+            };
+            Console.WriteLine(o.ToJsonString());
+        }
+        else
+        {
+            Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {allocPerToken,11:F0} {peak / 1048576.0,8:F0}");
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        return v.Length == 0 ? 0 : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The API's <c>steering</c> object, plus <c>token_spans</c> ([[start, end], ...] prompt token ranges) in place of
+    /// <c>substrings</c> (a benchmark prompt is random token ids, so there is no text to search).
+    /// </summary>
+    private static AttentionOffsets? ParseSteering(string jsonText, ModelConfig config, int promptTokens)
+    {
+        JsonObject obj;
+        try { obj = JsonNode.Parse(jsonText) as JsonObject ?? throw SteerException.InvalidRequest("--steering must be a JSON object", "steering"); }
+        catch (JsonException e) { throw SteerException.InvalidRequest($"--steering is not valid JSON: {e.Message}", "steering"); }
+        var ranges = new List<TokenRange>();
+        if (obj["token_spans"] is JsonNode spansNode)
+        {
+            if (spansNode is not JsonArray spans) throw SteerException.InvalidRequest("token_spans must be an array of [start, end] pairs", "steering.token_spans");
+            for (int i = 0; i < spans.Count; i++)
+            {
+                if (spans[i] is not JsonArray { Count: 2 } pair || pair[0]?.GetValueKind() != JsonValueKind.Number || pair[1]?.GetValueKind() != JsonValueKind.Number)
+                    throw SteerException.InvalidRequest("each token span is [start, end]", $"steering.token_spans[{i}]");
+                int start = pair[0]!.GetValue<int>(), end = pair[1]!.GetValue<int>();
+                if (start < 0 || end <= start || end > promptTokens)
+                    throw SteerException.InvalidRequest($"token span [{start}, {end}) must lie within the {promptTokens}-token prompt", $"steering.token_spans[{i}]");
+                ranges.Add(new TokenRange(start, end));
+            }
+            obj.Remove("token_spans");
+        }
+        if (obj["substrings"] is JsonNode)
+            throw SteerException.InvalidRequest("bench prompts are random token ids: use token_spans instead of substrings", "steering.substrings");
+        var limits = new SteeringLimits(config.NumHiddenLayers, config.NumAttentionHeads);
+        var request = SteeringRequest.Parse(obj, limits) ?? SteeringRequest.Default;
+        if (ranges.Count > 0 && request.HeadConfig == null)
+            throw SteerException.InvalidRequest("token_spans need a head_config", "steering.head_config");
+        var heads = request.HeadConfig?.Resolve(limits) ?? new SortedDictionary<int, int[]>();
+        return SteeringPlanner.BuildOffsets(limits, promptTokens, request.SteerDecode, request.ScalePosition, Math.Log(request.Alpha),
+            ranges, heads, []);
     }
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using SteerServer.Models.Inference;
+
+namespace SteerServer.Server.Cli;
+
+/// <summary>
+/// One benchmark configuration on a loaded backend: <c>batch</c> sequences each prefill the same-length random
+/// prompt (one <see cref="IModelBackend.Forward"/> per sequence), then decode <c>genTokens</c> greedy steps together
+/// (<see cref="IModelBackend.DecodeBatch"/>). Caches and buffers are made once and reset between runs.
+/// </summary>
+internal sealed class BenchRun
+{
+    private readonly IModelBackend backend;
+    private readonly int promptTokens, genTokens, batch, vocab;
+    private readonly KvCache[] caches;
+    private readonly int[][] prompts;
+    private readonly int[] next;
+    private readonly float[] logits;
+    private readonly AttentionOffsets?[] offsets;
+
+    public BenchRun(IModelBackend backend, int promptTokens, int genTokens, int batch, int seed)
+    {
+        this.backend = backend;
+        this.promptTokens = promptTokens;
+        this.genTokens = genTokens;
+        this.batch = batch;
+        vocab = backend.Config.VocabSize;
+        caches = new KvCache[batch];
+        prompts = new int[batch][];
+        var rng = new Random(seed + 1);
+        for (int b = 0; b < batch; b++)
+        {
+            caches[b] = backend.CreateCache(promptTokens + genTokens + 1);
+            prompts[b] = new int[promptTokens];
+            for (int t = 0; t < promptTokens; t++) prompts[b][t] = rng.Next(vocab);
+        }
+        next = new int[batch];
+        logits = new float[batch * vocab];
+        offsets = new AttentionOffsets?[batch];
+    }
+
+    public BenchResult Measure(AttentionOffsets? steering)
+    {
+        for (int b = 0; b < batch; b++) { caches[b].Reset(); offsets[b] = steering; }
+
+        var sw = Stopwatch.StartNew();
+        for (int b = 0; b < batch; b++)
+        {
+            backend.Forward(caches[b], prompts[b], steering, logits.AsSpan(b * vocab, vocab));
+            next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
+        }
+        double prefillSeconds = sw.Elapsed.TotalSeconds;
+
+        long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long threadBefore = GC.GetAllocatedBytesForCurrentThread();
+        sw.Restart();
+        for (int step = 0; step < genTokens; step++)
+        {
+            backend.DecodeBatch(caches, next, offsets, logits);
+            for (int b = 0; b < batch; b++) next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
+        }
+        double decodeSeconds = sw.Elapsed.TotalSeconds;
+        long threadAllocated = GC.GetAllocatedBytesForCurrentThread() - threadBefore;
+        long totalAllocated = GC.GetTotalAllocatedBytes(precise: true) - totalBefore;
+        double tokens = (double)batch * genTokens;
+        return new BenchResult(
+            batch * promptTokens / prefillSeconds,
+            tokens / decodeSeconds,
+            totalAllocated / tokens,
+            threadAllocated / tokens);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+}
