@@ -20,14 +20,17 @@ public sealed unsafe class KernelThreadPool : IDisposable
     private readonly object runGate = new();   // one kernel call at a time
     private readonly object sleepGate = new(); // idle workers wait here
 
-    // The current job, written by the caller before it bumps `generation`.
+    // The current job, written by the caller before it publishes a new job id in `cursor`.
     private delegate*<void*, int, int, void> jobWork;
     private void* jobContext;
     private int jobItems;
     private int jobChunk;
-    private int nextItem;        // next unclaimed item of the current job
-    private int busyWorkers;     // workers still inside the current job
-    private long generation;     // bumped once per job; workers run when it changes
+    // High 32 bits: job id; low 32 bits: next unclaimed item. Claims are compare-and-swap on the whole value,
+    // so a worker that wakes late can never claim items of a newer job with an older job's fields.
+    private long cursor;
+    private int doneItems;       // items finished in the current job
+    private int jobId;
+    private const int Pending = int.MaxValue; // low half of `cursor` while a job is being set up
     private int sleepers;
     private volatile bool disposed;
 
@@ -91,56 +94,70 @@ public sealed unsafe class KernelThreadPool : IDisposable
         lock (runGate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
+            int id = ++jobId;
+            // First retire the previous job id, so no late claim can pair it with the fields written next.
+            Interlocked.Exchange(ref cursor, ((long)id << 32) | Pending);
             jobWork = work;
             jobContext = context;
             jobItems = itemCount;
             jobChunk = chunk;
-            nextItem = 0;
-            busyWorkers = workers.Length;
-            Interlocked.Increment(ref generation); // full fence: the job is visible before workers see the new generation
+            doneItems = 0;
+            Interlocked.Exchange(ref cursor, (long)id << 32); // full fence: the job is visible before its id
             if (Volatile.Read(ref sleepers) > 0)
                 lock (sleepGate) Monitor.PulseAll(sleepGate);
 
-            RunChunks(work, context, itemCount, chunk);
+            RunChunks(id, work, context, itemCount, chunk);
 
-            // Wait for the workers to finish their last chunk (short: chunks are small).
+            // Wait only for chunks that were claimed (a worker that has not woken yet holds nothing: on a
+            // busy machine the caller may well do every chunk itself).
             var spin = new SpinWait();
-            while (Volatile.Read(ref busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref doneItems) != itemCount) spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
-    private void RunChunks(delegate*<void*, int, int, void> work, void* context, int itemCount, int chunk)
+    // Claims and runs chunks of job `id` until none is left or the job changed.
+    private void RunChunks(int id, delegate*<void*, int, int, void> work, void* context, int itemCount, int chunk)
     {
-        while (true)
+        long current = Volatile.Read(ref cursor);
+        while ((int)(current >> 32) == id)
         {
-            int start = Interlocked.Add(ref nextItem, chunk) - chunk;
+            int start = (int)current;
             if (start >= itemCount) return;
-            work(context, start, Math.Min(start + chunk, itemCount));
+            long seen = Interlocked.CompareExchange(ref cursor, current + chunk, current);
+            if (seen != current) { current = seen; continue; }
+            int end = Math.Min(start + chunk, itemCount);
+            work(context, start, end);
+            Interlocked.Add(ref doneItems, end - start);
+            current = Volatile.Read(ref cursor);
         }
     }
 
     private void WorkerLoop()
     {
-        long seen = 0;
+        int seenJob = 0;
         while (true)
         {
             int spins = 0;
-            while (Volatile.Read(ref generation) == seen)
+            while ((int)(Volatile.Read(ref cursor) >> 32) == seenJob)
             {
                 if (disposed) return;
                 if (spins++ < SpinIterations) { Thread.SpinWait(30); continue; }
                 lock (sleepGate)
                 {
-                    Interlocked.Increment(ref sleepers); // full fence before re-reading generation (pairs with Run)
-                    while (Volatile.Read(ref generation) == seen && !disposed) Monitor.Wait(sleepGate);
+                    Interlocked.Increment(ref sleepers); // full fence before re-reading cursor (pairs with Run)
+                    while ((int)(Volatile.Read(ref cursor) >> 32) == seenJob && !disposed) Monitor.Wait(sleepGate);
                     Interlocked.Decrement(ref sleepers);
                 }
                 spins = 0;
             }
             if (disposed) return;
-            seen = Volatile.Read(ref generation);
-            RunChunks(jobWork, jobContext, jobItems, jobChunk);
-            Interlocked.Decrement(ref busyWorkers);
+            // Read the id, then the job fields: if the job moved on meanwhile, every claim below fails.
+            int id = (int)(Volatile.Read(ref cursor) >> 32);
+            var work = jobWork;
+            var context = jobContext;
+            int items = jobItems, chunk = jobChunk;
+            RunChunks(id, work, context, items, chunk);
+            if ((int)Volatile.Read(ref cursor) != Pending) seenJob = id; // else: set up, not yet published: look again
         }
     }
 
