@@ -150,6 +150,36 @@ public sealed class ChatPrompt
         ChatTemplateKwargs = chatTemplateKwargs,
     };
 
+    /// <summary>
+    /// A context from a chat request body (<c>tokenize --chat FILE.json</c>, <c>generate --chat</c>):
+    /// <c>{"messages":[..],"tools":[..],"add_generation_prompt":true,"chat_template_kwargs":{..}}</c>.
+    /// <c>add_generation_prompt</c> defaults to true, as in vLLM's chat endpoint.
+    /// </summary>
+    public ChatTemplateContext CreateContext(JsonObject request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request["messages"] is not JsonArray messages)
+            throw SteerException.InvalidRequest("'messages' must be a list of {role, content} objects", "messages");
+        var addGenerationPrompt = request["add_generation_prompt"] switch
+        {
+            null => true,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b,
+            _ => throw SteerException.InvalidRequest("'add_generation_prompt' must be a boolean", "add_generation_prompt"),
+        };
+        Dictionary<string, object?>? kwargs = null;
+        switch (request["chat_template_kwargs"])
+        {
+            case null:
+                break;
+            case JsonObject o:
+                kwargs = o.ToDictionary(kv => kv.Key, kv => (object?)kv.Value);
+                break;
+            default:
+                throw SteerException.InvalidRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
+        }
+        return CreateContext(messages, request["tools"], addGenerationPrompt, kwargs);
+    }
+
     /// <summary>Renders with the template chosen for <paramref name="context"/>'s tools.</summary>
     public string Render(ChatTemplateContext context) => SelectTemplate(context.Tools != null).Render(context);
 

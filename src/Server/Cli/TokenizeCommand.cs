@@ -1,12 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using SteerServer.Models.Errors;
+using SteerServer.Models.Templates;
 using SteerServer.Models.Tokenization;
 
 namespace SteerServer.Server.Cli;
 
 /// <summary>
 /// <c>tokenize --model DIR (--text TEXT | --chat FILE.json) [--no-special]</c>: prints one JSON
-/// object <c>{"ids":[..],"tokens":[..],"offsets":[[start,end],..]}</c> (offsets in code points).
+/// object <c>{"ids":[..],"tokens":[..],"offsets":[[start,end],..]}</c> (offsets in code points);
+/// with <c>--chat</c> also <c>"prompt"</c>, the rendered chat template, whose tokens the ids are.
 /// Needs only the tokenizer files in DIR, no weights.
 /// </summary>
 internal static class TokenizeCommand
@@ -28,9 +31,15 @@ internal static class TokenizeCommand
         string? prompt = null;
         if (chatFile != null)
         {
-            // The chat-template step (TEMPLATES) goes here: render FILE.json's messages with the
-            // model's chat template into `prompt`, then encode it below and print it as "prompt".
-            throw SteerException.Unsupported("chat", "--chat needs chat template support, which is not in this build yet");
+            // Render FILE.json with the model's chat template; like transformers' apply_chat_template, the
+            // rendered text is encoded without adding special tokens (the template writes them).
+            if (!File.Exists(chatFile))
+                throw SteerException.InvalidRequest($"--chat: file '{chatFile}' not found", "chat");
+            var request = JsonNode.Parse(File.ReadAllText(chatFile)) as JsonObject
+                ?? throw SteerException.InvalidRequest($"--chat: '{chatFile}' must hold a JSON object", "chat");
+            var chatPrompt = ChatPrompt.Load(modelDir);
+            prompt = chatPrompt.Render(chatPrompt.CreateContext(request));
+            addSpecialTokens = false;
         }
 
         var encoding = tokenizer.Encode(prompt ?? text!, addSpecialTokens);
