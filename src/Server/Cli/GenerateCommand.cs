@@ -6,7 +6,6 @@ using SteerServer.Models.Errors;
 using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
-using SteerServer.Models.Templates;
 using SteerServer.Models.Tokenization;
 
 namespace SteerServer.Server.Cli;
@@ -14,7 +13,7 @@ namespace SteerServer.Server.Cli;
 /// <summary>
 /// <c>generate --model DIR|ORG/NAME (--prompt TEXT [--chat] | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
 /// [--top-k K] [--top-p P] [--min-p P] [--seed S] [--presence-penalty X] [--frequency-penalty X] [--top-logprobs K]
-/// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json]</c>: one prompt, tokens printed as they come.
+/// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json] [--steering JSON | --steering-file F]</c>: one prompt, tokens printed as they come.
 /// Without <c>--json</c> the text streams (token ids when the model has no tokenizer.json). With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
 /// Timing goes to stderr.
 /// </summary>
@@ -45,6 +44,7 @@ internal static class GenerateCommand
         };
         bool json = cli.Flag("json");
         bool ignoreEos = cli.Flag("ignore-eos");
+        var steering = GenerateSteering.FromArgs(cli);
         var loadOptions = new ModelLoadOptions
         {
             DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
@@ -67,9 +67,10 @@ internal static class GenerateCommand
 
         // The tokenizer is needed for --prompt; with --prompt-ids it only supplies the printed text, when present.
         var tokenizer = promptText != null || File.Exists(Path.Combine(model.Directory, "tokenizer.json")) ? Tokenizer.Load(model.Directory) : null;
-        var promptIds = promptText == null ? ParseIds(promptIdsText!)
-            : chat ? EncodeChat(model.Directory, tokenizer!, promptText)
-            : tokenizer!.Encode(promptText).Ids.ToArray();
+        var (promptIds, steeringPlan) = promptText == null ? (ParseIds(promptIdsText!), steering.WithoutText())
+            : chat ? steering.PrepareChat(promptText, tokenizer!, model)
+            : steering.Prepare(promptText, tokenizer!, model);
+        GenerateSteering.WriteSummary(stderr, steeringPlan);
         if (promptIds.Length == 0) throw SteerException.InvalidRequest("the prompt encodes to no tokens", "prompt");
         var detokenizer = tokenizer?.CreateStreamingDetokenizer(skipSpecialTokens: true);
 
@@ -80,7 +81,7 @@ internal static class GenerateCommand
         var buffer = new ArrayBufferWriter<byte>();
 
         var prefillClock = Stopwatch.StartNew();
-        backend.Forward(cache, promptIds, null, logits);
+        backend.Forward(cache, promptIds, steeringPlan.Offsets, logits);
         prefillClock.Stop();
 
         var decodeClock = new Stopwatch();
@@ -97,7 +98,7 @@ internal static class GenerateCommand
             stdout.Flush();
             if (generated.Count == maxTokens) break;
             decodeClock.Start();
-            backend.DecodeBatch([cache], [token.Id], [null], logits);
+            backend.DecodeBatch([cache], [token.Id], [steeringPlan.Offsets], logits);
             decodeClock.Stop();
             decodeSteps++;
         }
@@ -106,6 +107,9 @@ internal static class GenerateCommand
             if (detokenizer != null) stdout.Write(detokenizer.Flush());
             stdout.WriteLine();
         }
+        var influence = GenerateSteering.RunInfluence(steeringPlan, model, promptIds);
+        if (json && (steering.Given || !steeringPlan.IsEmpty)) stdout.WriteLine(GenerateSteering.FinalJsonLine(steeringPlan, influence));
+        else if (influence != null) GenerateSteering.WriteInfluence(stderr, influence);
         stdout.Flush();
 
         double prefillTps = promptIds.Length / Math.Max(prefillClock.Elapsed.TotalSeconds, 1e-9);
@@ -114,19 +118,6 @@ internal static class GenerateCommand
             $"prompt {promptIds.Length} tokens in {prefillClock.Elapsed.TotalMilliseconds:F1} ms ({prefillTps:F1} tok/s); " +
             $"generated {generated.Count} tokens, {decodeSteps} decode steps in {decodeClock.Elapsed.TotalMilliseconds:F1} ms ({decodeTps:F1} tok/s)"));
         return 0;
-    }
-
-    /// <summary>
-    /// One user message through the model's chat template. The template writes its own special tokens, so the
-    /// text is encoded without adding BOS again (as transformers' apply_chat_template); the plain fallback format
-    /// has none, so it gets the tokenizer's usual BOS.
-    /// </summary>
-    private static int[] EncodeChat(string modelDir, Tokenizer tokenizer, string userText)
-    {
-        var prompt = ChatPrompt.Load(modelDir);
-        var messages = new List<Dictionary<string, object?>> { new() { ["role"] = "user", ["content"] = userText } };
-        var rendered = prompt.Render(prompt.CreateContext(messages, addGenerationPrompt: true));
-        return tokenizer.Encode(rendered, addSpecialTokens: prompt.IsPlain).Ids.ToArray();
     }
 
     private static void WriteJson(TextWriter stdout, ArrayBufferWriter<byte> buffer, SampledToken token, string text)

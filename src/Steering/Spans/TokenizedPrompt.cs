@@ -1,3 +1,5 @@
+using SteerServer.Models.Templates;
+
 namespace SteerServer.Steering.Spans;
 
 /// <summary>
@@ -34,6 +36,10 @@ public sealed class TokenizedPrompt
     /// <summary>A raw prompt (completions, the CLI without a template): the whole text is message 0's content.</summary>
     public static TokenizedPrompt ForText(string text, IReadOnlyList<(int Start, int End)> tokenOffsets) =>
         new(text, tokenOffsets, [new ContentRun(0, -1, 0, 0, text.Length)]);
+
+    /// <summary>A chat prompt rendered with the template engine's provenance (<c>ChatPrompt.RenderWithSpans</c>): exact content runs.</summary>
+    public static TokenizedPrompt FromTemplate(RenderedPrompt rendered, IReadOnlyList<(int Start, int End)> tokenOffsets) =>
+        new(rendered.Text, tokenOffsets, [.. rendered.Spans.Select(s => new ContentRun(s.MessageIndex, s.PartIndex, s.ContentUtf16Start, s.Utf16Start, s.Utf16Length))]);
 
     /// <summary>
     /// A chat prompt whose provenance is not known from the template engine. Content runs come from
