@@ -7,11 +7,15 @@ namespace SteerServer.Models.Tokenization;
 internal sealed class AddedVocabulary
 {
     private readonly Dictionary<char, (string Pattern, AddedToken Token)[]> byFirstChar = [];
+    private readonly bool[] isFirstChar = new bool[char.MaxValue + 1]; // quick filter before the dictionary
 
     public AddedVocabulary(IEnumerable<(string Pattern, AddedToken Token)> patterns)
     {
         foreach (var g in patterns.Where(p => p.Pattern.Length > 0).GroupBy(p => p.Pattern[0]))
+        {
             byFirstChar[g.Key] = [.. g.OrderByDescending(p => p.Pattern.Length)];
+            isFirstChar[g.Key] = true;
+        }
     }
 
     public bool IsEmpty => byFirstChar.Count == 0;
@@ -55,7 +59,7 @@ internal sealed class AddedVocabulary
 
     private bool TryMatchAt(string text, int i, out string pattern, out AddedToken token)
     {
-        if (byFirstChar.TryGetValue(text[i], out var candidates))
+        if (isFirstChar[text[i]] && byFirstChar.TryGetValue(text[i], out var candidates))
             foreach (var (p, t) in candidates) // longest first
                 if (p.Length <= text.Length - i && string.CompareOrdinal(text, i, p, 0, p.Length) == 0)
                 {

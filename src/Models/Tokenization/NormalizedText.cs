@@ -11,9 +11,9 @@ namespace SteerServer.Models.Tokenization;
 /// </summary>
 internal sealed class NormalizedText
 {
-    private readonly int[]? starts; // [Text.Length] original start per unit, or null = identity
-    private readonly int[]? ends;   // [Text.Length] original end per unit, or null = identity
-    private readonly int shift;     // identity: unit i ↔ original [shift + i, shift + i + 1)
+    private readonly int[]? starts; // original start per unit at [shift + unit], or null = identity
+    private readonly int[]? ends;   // original end per unit at [shift + unit], or null = identity
+    private readonly int shift;     // identity: unit i ↔ original [shift + i, shift + i + 1); else index of unit 0 in the arrays (slices share them)
 
     private NormalizedText(string text, int[]? starts, int[]? ends, int shift)
     {
@@ -35,9 +35,9 @@ internal sealed class NormalizedText
 
     internal static NormalizedText FromAlignments(string text, int[] starts, int[] ends) => new(text, starts, ends, 0);
 
-    public int StartOf(int unit) => starts != null ? starts[unit] : shift + unit;
+    public int StartOf(int unit) => starts != null ? starts[shift + unit] : shift + unit;
 
-    public int EndOf(int unit) => ends != null ? ends[unit] : shift + unit + 1;
+    public int EndOf(int unit) => ends != null ? ends[shift + unit] : shift + unit + 1;
 
     /// <summary>Original range covered by the normalized units <c>[start, end)</c> (first start, last end, as the Rust library does).</summary>
     public (int Start, int End) OriginalRange(int start, int end)
@@ -57,9 +57,7 @@ internal sealed class NormalizedText
     public NormalizedText Slice(int start, int end)
     {
         if (start == 0 && end == Length) return this;
-        var text = Text.Substring(start, end - start);
-        if (starts == null) return new NormalizedText(text, null, null, shift + start);
-        return new NormalizedText(text, starts[start..end], ends![start..end], 0);
+        return new NormalizedText(Text.Substring(start, end - start), starts, ends, shift + start);
     }
 
     /// <summary>Builds a new normalized text char by char, each with an explicit original range.</summary>

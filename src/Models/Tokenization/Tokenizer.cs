@@ -164,34 +164,25 @@ public sealed class Tokenizer
         if (piece.Length == 0) return;
         var word = piece.Text;
         var bpe = model.Tokenize(word, byteLevel);
-        int[]? unitOfByte = null; // UTF-8 byte → UTF-16 unit where its character starts; null when ASCII
-        for (int i = 0; i < word.Length; i++)
-            if (word[i] >= 0x80) { unitOfByte = UnitOfByte(word); break; }
+        // Tokens cover the word's UTF-8 bytes in order: walk characters and bytes together.
+        int unit = 0, byteAt = 0; // the character starting at UTF-16 `unit` starts at UTF-8 `byteAt`
         foreach (var t in bpe)
         {
-            int u0, u1;
-            if (unitOfByte == null) { u0 = t.ByteStart; u1 = t.ByteEnd; }
-            else
+            while (unit < word.Length && byteAt + TextUnits.Utf8Length(word, unit) <= t.ByteStart)
             {
-                u0 = unitOfByte[t.ByteStart];
-                int last = unitOfByte[t.ByteEnd - 1];
-                u1 = last + TextUnits.CharLength(word, last);
+                byteAt += TextUnits.Utf8Length(word, unit);
+                unit += TextUnits.CharLength(word, unit);
+            }
+            int u0 = unit;
+            int u1 = unit, b1 = byteAt;
+            while (u1 < word.Length && b1 < t.ByteEnd)
+            {
+                b1 += TextUnits.Utf8Length(word, u1);
+                u1 += TextUnits.CharLength(word, u1);
             }
             var (start, end) = piece.OriginalRange(u0, u1);
             tokens.Add(new EncodedToken(t.Id, model.IdToToken(t.Id) ?? "", start, end));
         }
-    }
-
-    private static int[] UnitOfByte(string word)
-    {
-        var map = new List<int>(word.Length * 2);
-        for (int i = 0; i < word.Length;)
-        {
-            int n = TextUnits.Utf8Length(word, i);
-            for (int k = 0; k < n; k++) map.Add(i);
-            i += TextUnits.CharLength(word, i);
-        }
-        return [.. map];
     }
 
     /// <summary>Decodes ids to text (unknown ids are ignored, as in the Rust library).</summary>

@@ -25,6 +25,8 @@ internal sealed class NfcNormalizer : INormalizer
         int pos = 0;
         while (pos < text.Length)
         {
+            // Fast path: a character below U+0300 followed by another is a whole, unchanged segment.
+            if (text[pos] < '\u0300' && (pos + 1 == text.Length || text[pos + 1] < '\u0300')) { pos++; continue; }
             // Collect one segment: a segment start, then everything that may combine with it.
             segment.Clear();
             units.Clear();
@@ -41,12 +43,12 @@ internal sealed class NfcNormalizer : INormalizer
 
             if (segment.Count > 1 || UnicodeNfc.MayChange(cp))
             {
-                var normalized = UnicodeNfc.Normalize(segment);
+                var normalized = UnicodeNfc.NormalizeWithChanges(segment);
                 if (!SameSequence(normalized, segment))
                 {
                     b ??= new NormalizedText.Builder(text.Length + 8);
                     b.AppendFrom(input, copied, pos);
-                    AppendAligned(b, input, normalized, units, next);
+                    AppendAligned(b, input, normalized, units);
                     copied = next;
                 }
             }
@@ -57,29 +59,32 @@ internal sealed class NfcNormalizer : INormalizer
         return b.Build();
     }
 
-    private static bool SameSequence(List<int> a, List<int> b)
+    private static bool SameSequence(List<(int Cp, int Change)> a, List<int> b)
     {
         if (a.Count != b.Count) return false;
-        for (int i = 0; i < a.Count; i++) if (a[i] != b[i]) return false;
+        for (int i = 0; i < a.Count; i++) if (a[i].Cp != b[i]) return false;
         return true;
     }
 
-    private static void AppendAligned(NormalizedText.Builder b, NormalizedText input, List<int> normalized, List<int> units, int segmentEnd)
+    // NormalizedString::transform over one segment: a character with change <= 0 takes the
+    // alignment of the next input character and consumes it (plus -change more); an inserted one
+    // (+1) repeats the alignment of the last consumed input character.
+    private static void AppendAligned(NormalizedText.Builder b, NormalizedText input, List<(int Cp, int Change)> normalized, List<int> units)
     {
-        int m = units.Count, p = normalized.Count;
-        for (int i = 0; i < p; i++)
+        int next = 0; // next unconsumed input character of the segment
+        (int Start, int End) last = input.CharRange(units[0]);
+        foreach (var (cp, change) in normalized)
         {
-            // Which original character this output character is aligned with.
-            int source = p <= m ? (i == 0 ? 0 : i + (m - p)) : Math.Max(0, i - (p - m));
-            var (s, e) = input.CharRange(units[source]);
-            int cp = normalized[i];
-            if (cp >= 0x10000)
+            (int Start, int End) range;
+            if (change > 0) range = last;
+            else
             {
-                var str = char.ConvertFromUtf32(cp);
-                b.Append(str, s, e);
+                range = input.CharRange(units[Math.Min(next, units.Count - 1)]);
+                next += 1 - change;
+                last = input.CharRange(units[Math.Min(next - 1, units.Count - 1)]);
             }
-            else b.Append((char)cp, s, e);
+            if (cp >= 0x10000) b.Append(char.ConvertFromUtf32(cp), range.Start, range.End);
+            else b.Append((char)cp, range.Start, range.End);
         }
-        _ = segmentEnd;
     }
 }

@@ -19,49 +19,67 @@ internal static class UnicodeNfc
 
     /// <summary>True if a normalization segment can start at this character (nothing before it can combine with it).</summary>
     public static bool IsSegmentStart(int cp) =>
-        cp < 0x300 || (Ccc(cp) == 0 && !composesBackward.Contains(cp) && !(cp >= VBase && cp <= 0x1175) && !(cp > TBase && cp <= 0x11C2));
+        cp < 0x300 || (Ccc(cp) == 0 && !composesBackward.Contains(cp) && !startsWithNonStarter.Contains(cp)
+                       && !(cp >= VBase && cp <= 0x1175) && !(cp > TBase && cp <= 0x11C2));
 
-    /// <summary>True if a lone character may differ in NFC (it has a canonical decomposition).</summary>
-    public static bool MayChange(int cp) => cp >= 0xC0 && decompositions.ContainsKey(cp);
+    // Characters of class 0 whose decomposition starts with a non-starter (U+0344, U+0F73, ...):
+    // they reorder with the marks around them, so they cannot start a segment.
+    private static readonly HashSet<int> startsWithNonStarter = [.. decompositions.Where(kv => Ccc(kv.Value[0]) != 0).Select(kv => kv.Key)];
 
-    public static List<int> Normalize(List<int> cps)
+    /// <summary>True if a lone character changes under NFC (singletons and composition exclusions).</summary>
+    public static bool MayChange(int cp) => cp >= 0xC0 && unstable.Contains(cp);
+
+    private static readonly HashSet<int> unstable = [.. decompositions.Keys.Where(cp => Normalize([cp]) is var n && (n.Count != 1 || n[0] != cp))];
+
+    /// <summary>NFC of a code point sequence.</summary>
+    public static List<int> Normalize(List<int> cps) => [.. NormalizeWithChanges(cps).Select(x => x.Cp)];
+
+    /// <summary>
+    /// NFC with the alignment "changes" of the <c>unicode-normalization-alignments</c> crate that
+    /// the Rust library feeds to <c>NormalizedString::transform</c>: 0 = replaces the next input
+    /// character, +1 = inserted (extra characters of a decomposition), -n = also swallows the next
+    /// n input characters (a composition). Changes travel with their characters through reordering;
+    /// a composite gets starter.change + mark.change - 1.
+    /// </summary>
+    public static List<(int Cp, int Change)> NormalizeWithChanges(List<int> cps)
     {
-        // 1. Full canonical decomposition.
-        var d = new List<int>(cps.Count + 4);
+        // 1. Full canonical decomposition: first character 0, the others +1.
+        var d = new List<(int Cp, int Change)>(cps.Count + 4);
         foreach (var cp in cps)
         {
             if (cp >= SBase && cp < SBase + SCount)
             {
                 int s = cp - SBase;
-                d.Add(LBase + s / NCount);
-                d.Add(VBase + s % NCount / TCount);
-                if (s % TCount != 0) d.Add(TBase + s % TCount);
+                d.Add((LBase + s / NCount, 0));
+                d.Add((VBase + s % NCount / TCount, 1));
+                if (s % TCount != 0) d.Add((TBase + s % TCount, 1));
             }
-            else if (decompositions.TryGetValue(cp, out var dec)) d.AddRange(dec);
-            else d.Add(cp);
+            else if (decompositions.TryGetValue(cp, out var dec))
+                for (int i = 0; i < dec.Length; i++) d.Add((dec[i], i == 0 ? 0 : 1));
+            else d.Add((cp, 0));
         }
         // 2. Canonical ordering: stable sort of each run of non-starters by combining class.
         for (int i = 1; i < d.Count; i++)
         {
-            int c = Ccc(d[i]);
+            int c = Ccc(d[i].Cp);
             if (c == 0) continue;
             int j = i;
-            while (j > 0 && Ccc(d[j - 1]) > c) { (d[j - 1], d[j]) = (d[j], d[j - 1]); j--; }
+            while (j > 0 && Ccc(d[j - 1].Cp) > c) { (d[j - 1], d[j]) = (d[j], d[j - 1]); j--; }
         }
         // 3. Canonical composition.
-        var r = new List<int>(d.Count);
+        var r = new List<(int Cp, int Change)>(d.Count);
         int starter = -1, lastCcc = -1; // lastCcc: class of the last char kept after the starter, -1 if none
-        foreach (var ch in d)
+        foreach (var (ch, change) in d)
         {
             int c = Ccc(ch);
-            if (starter >= 0 && (lastCcc == -1 || (lastCcc != 0 && lastCcc < c)) && TryCompose(r[starter], ch, out var composite))
+            if (starter >= 0 && (lastCcc == -1 || (lastCcc != 0 && lastCcc < c)) && TryCompose(r[starter].Cp, ch, out var composite))
             {
-                r[starter] = composite;
+                r[starter] = (composite, r[starter].Change + change - 1);
                 continue;
             }
             if (c == 0) { starter = r.Count; lastCcc = -1; }
             else lastCcc = c;
-            r.Add(ch);
+            r.Add((ch, change));
         }
         return r;
     }

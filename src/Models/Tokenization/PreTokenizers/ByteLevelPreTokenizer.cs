@@ -26,7 +26,7 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         foreach (var piece in pieces)
         {
             gpt2.Matches(piece.Text, matches);
-            Splitting.Apply(piece, Splitting.Cover(matches, piece.Length), SplitBehavior.Isolated, false, output);
+            Splitting.Isolated(piece, matches, output);
         }
         pieces.Clear();
         pieces.AddRange(output);

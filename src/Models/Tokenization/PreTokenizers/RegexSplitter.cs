@@ -37,7 +37,7 @@ internal sealed class RegexSplitter
         matches.Clear();
         if (!NeedsShadow(text))
         {
-            for (var m = regex.Match(text); m.Success; m = m.NextMatch())
+            foreach (var m in regex.EnumerateMatches(text))
                 if (m.Length > 0) matches.Add((m.Index, m.Index + m.Length));
             return;
         }
@@ -60,7 +60,7 @@ internal sealed class RegexSplitter
             }
         }
         unitOf.Add(text.Length);
-        for (var m = regex.Match(shadow.ToString()); m.Success; m = m.NextMatch())
+        foreach (var m in regex.EnumerateMatches(shadow.ToString()))
             if (m.Length > 0) matches.Add((unitOf[m.Index], unitOf[m.Index + m.Length]));
     }
 

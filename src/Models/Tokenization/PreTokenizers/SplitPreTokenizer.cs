@@ -12,7 +12,8 @@ internal sealed class SplitPreTokenizer(RegexSplitter splitter, SplitBehavior be
         foreach (var piece in pieces)
         {
             splitter.Matches(piece.Text, matches);
-            Splitting.Apply(piece, Splitting.Cover(matches, piece.Length), behavior, invert, output);
+            if (behavior == SplitBehavior.Isolated && !invert) Splitting.Isolated(piece, matches, output);
+            else Splitting.Apply(piece, Splitting.Cover(matches, piece.Length), behavior, invert, output);
         }
         pieces.Clear();
         pieces.AddRange(output);

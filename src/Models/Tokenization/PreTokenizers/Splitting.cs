@@ -22,6 +22,20 @@ internal static class Splitting
         return all;
     }
 
+    /// <summary>Isolated, not inverted (the common case): every match and every gap is a piece.</summary>
+    public static void Isolated(NormalizedText piece, List<(int Start, int End)> matches, List<NormalizedText> output)
+    {
+        int prev = 0;
+        foreach (var (s, e) in matches)
+        {
+            if (e == s) continue;
+            if (prev != s) output.Add(piece.Slice(prev, s));
+            output.Add(piece.Slice(s, e));
+            prev = e;
+        }
+        if (prev != piece.Length) output.Add(piece.Slice(prev, piece.Length));
+    }
+
     public static void Apply(NormalizedText piece, List<(int Start, int End, bool IsMatch)> ranges, SplitBehavior behavior, bool invert, List<NormalizedText> output)
     {
         if (invert)
