@@ -112,7 +112,7 @@ internal static class TokenizerJson
     private static Regex Pattern(JsonElement p, string source, string where)
     {
         if (p.TryGetProperty("String", out var s)) return new Regex(Regex.Escape(s.GetString()!), RegexOptions.CultureInvariant);
-        if (p.TryGetProperty("Regex", out var r)) return new Regex(r.GetString()!, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        if (p.TryGetProperty("Regex", out var r)) return new Regex(OnigPattern.ToDotNet(r.GetString()!), RegexOptions.Compiled | RegexOptions.CultureInvariant);
         throw Unsupported(source, where, $"pattern {p.GetRawText()}");
     }
 

@@ -2,7 +2,8 @@ namespace SteerServer.Models.Tokenization.Decoders;
 
 /// <summary>
 /// <c>{"type":"Metaspace","replacement":"▁","prepend_scheme":..}</c>: the replacement character
-/// becomes a space; the first token loses its leading space unless the scheme is "never".
+/// becomes a space, except in the first token, where it is dropped unless the scheme is "never"
+/// (as the Rust decoder does: every replacement character of token 0, not only a leading one).
 /// </summary>
 internal sealed class MetaspaceDecoder(char replacement, string prependScheme) : IDecoder
 {
@@ -10,9 +11,9 @@ internal sealed class MetaspaceDecoder(char replacement, string prependScheme) :
     {
         for (int i = 0; i < tokens.Count; i++)
         {
-            var t = tokens[i].Replace(replacement, ' ');
-            if (i == 0 && prependScheme != "never" && t.StartsWith(' ')) t = t[1..];
-            tokens[i] = t;
+            tokens[i] = i == 0 && prependScheme != "never"
+                ? tokens[i].Replace(replacement.ToString(), "", StringComparison.Ordinal)
+                : tokens[i].Replace(replacement, ' ');
         }
     }
 }

@@ -22,10 +22,19 @@ internal sealed class RegexSplitter
 
     private readonly Regex regex;
     private readonly bool foldCase;
+    private readonly Dictionary<int, char> astralLiterals = []; // supplementary characters named in the pattern → private-use stand-ins
 
     public RegexSplitter(string pattern)
     {
-        regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        // A supplementary character written in the pattern gets its own private-use stand-in,
+        // used in both the pattern and the shadow string, so the literal still matches.
+        var translated = OnigPattern.ToDotNet(pattern, cp =>
+        {
+            if (!astralLiterals.TryGetValue(cp, out var standIn))
+                astralLiterals[cp] = standIn = (char)(0xF8FF - astralLiterals.Count);
+            return Regex.Escape(standIn.ToString());
+        });
+        regex = new Regex(translated, RegexOptions.Compiled | RegexOptions.CultureInvariant);
         foldCase = pattern.Contains("(?i", StringComparison.Ordinal);
     }
 
@@ -49,7 +58,7 @@ internal sealed class RegexSplitter
             if (TextUnits.IsPairAt(text, i))
             {
                 int cp = char.ConvertToUtf32(text[i], text[i + 1]);
-                shadow.Append(StandIn(CharUnicodeInfo.GetUnicodeCategory(cp)));
+                shadow.Append(astralLiterals.TryGetValue(cp, out var literal) ? literal : StandIn(CharUnicodeInfo.GetUnicodeCategory(cp)));
                 i += 2;
             }
             else
