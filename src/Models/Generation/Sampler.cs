@@ -83,36 +83,44 @@ public sealed class Sampler
         TensorPrimitives.Multiply(pr, invT, pr);
         TensorPrimitives.Exp(pr, pr);
 
-        // Candidates: all ids, then narrowed by top-k / top-p / min-p. Sorting is by probability descending,
-        // ties to the lower id, so the result never depends on the sort algorithm.
-        int n = vocab;
-        for (int i = 0; i < vocab; i++) indices[i] = i;
-        bool needSort = (p.TopK > 0 && p.TopK < vocab) || p.TopP < 1;
-        if (p.MinP > 0)
+        // Candidates: top-k, then top-p over the (renormalised) top-k set, then min-p, as vLLM orders them.
+        // Sorting is by probability descending, ties to the lower id, so no result depends on the sort algorithm.
+        float fullTotal = TensorPrimitives.Sum(pr);
+        float threshold = 0;
+        if (p.TopP < 1 && (p.TopK == 0 || p.TopK >= vocab))
+            // A token below (1 − top_p)/(vocab − 1) of the total can never be inside the nucleus (llama2.c's
+            // cut-off): dropping those first keeps the sort small on a large vocabulary.
+            threshold = (1 - p.TopP) / (vocab - 1) * fullTotal;
+        int n = 0;
+        for (int i = 0; i < vocab; i++)
+            if (pr[i] >= threshold) indices[n++] = i;
+        if ((p.TopK > 0 && p.TopK < vocab) || p.TopP < 1)
         {
-            // min-p on the untruncated distribution: keep prob ≥ min_p · max prob (max prob is exp(0) = 1 here)
-            float threshold = p.MinP;
-            int m = 0;
-            for (int i = 0; i < n; i++) if (pr[indices[i]] >= threshold) indices[m++] = indices[i];
-            n = m;
-        }
-        if (needSort)
-        {
-            var cand = indices.AsSpan(0, n);
-            var probsArray = probs;
-            cand.Sort((a, b) => probsArray[a] != probsArray[b] ? probsArray[b].CompareTo(probsArray[a]) : a.CompareTo(b));
-            if (p.TopK > 0 && p.TopK < n) n = p.TopK;
+            indices.AsSpan(0, n).Sort(new ByProbabilityDescending(probs));
+            float kTotal = fullTotal;
+            if (p.TopK > 0 && p.TopK < n)
+            {
+                n = p.TopK;
+                kTotal = 0;
+                for (int i = 0; i < n; i++) kTotal += pr[indices[i]];
+            }
             if (p.TopP < 1)
             {
-                float total = 0;
-                for (int i = 0; i < n; i++) total += pr[indices[i]];
-                float cumulative = 0, limit = p.TopP * total;
+                float cumulative = 0, limit = p.TopP * kTotal;
                 for (int i = 0; i < n; i++)
                 {
                     cumulative += pr[indices[i]];
                     if (cumulative >= limit) { n = i + 1; break; }
                 }
             }
+        }
+        if (p.MinP > 0)
+        {
+            // keep prob ≥ min_p · max prob; the max is exp(0) = 1 after the max subtraction above
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (pr[indices[i]] >= p.MinP) indices[m++] = indices[i];
+            n = m;
         }
 
         float sum = 0;
@@ -124,6 +132,11 @@ public sealed class Sampler
             if (r < acc) return indices[i];
         }
         return indices[n - 1]; // rounding: r landed at the very end
+    }
+
+    private readonly struct ByProbabilityDescending(float[] probs) : IComparer<int>
+    {
+        public int Compare(int a, int b) => probs[a] != probs[b] ? probs[b].CompareTo(probs[a]) : a.CompareTo(b);
     }
 
     private TokenLogprob[] TopLogprobs(ReadOnlySpan<float> logits, float logSumExp, int k)
