@@ -1,10 +1,95 @@
+using SteerServer.Models.Errors;
+using SteerServer.Models.Kernels;
+using SteerServer.Steering;
+using SteerServer.Steering.Profiling;
+
 namespace SteerServer.Server.Cli;
 
+/// <summary>
+/// <c>profile --model DIR --tasks FILE.jsonl [--alpha 0.01] [--scale-position exclude|include|generation] [--top-k 4]
+/// [--metric logprob|accuracy] [--out heads.json] [--head-config-out FILE] [--scores FILE] [--fresh] [--max-heads N]
+/// [--no-evaluate] [--dtype f32|bf16|f16|q8_0] [--threads N]</c>: PASTA head profiling (see
+/// <see cref="ProfileRunner"/>). Progress on stderr; Ctrl+C stops after the current head, and running the same command
+/// again resumes from the score file.
+/// </summary>
 internal static class ProfileCommand
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("error: 'profile' is not available yet in this build");
-        return 2;
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return; // a second Ctrl+C kills the process
+            e.Cancel = true;
+            Console.Error.WriteLine();
+            Console.Error.WriteLine("profile: stopping after the current head (Ctrl+C again to abort now)");
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return Run(args, Console.Error, !Console.IsErrorRedirected, cts.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
+
+    public static int Run(string[] args, TextWriter stderr, bool progressInPlace, CancellationToken cancellationToken)
+    {
+        var settings = Parse(args);
+        var outcome = ProfileRunner.Run(settings, stderr, progressInPlace, cancellationToken: cancellationToken);
+        if (outcome.Result is not null) return 0;
+        return cancellationToken.IsCancellationRequested ? 130 : 0; // --max-heads: a partial run is a success
+    }
+
+    public static ProfileSettings Parse(string[] args)
+    {
+        var cli = new CliArgs(args);
+        var model = cli.Required("model");
+        var tasks = cli.Required("tasks");
+        var options = new ProfileOptions
+        {
+            Alpha = cli.Double("alpha", 0.01),
+            ScalePosition = (cli.String("scale-position") ?? "exclude") switch
+            {
+                "exclude" => ScalePosition.Exclude,
+                "include" => ScalePosition.Include,
+                "generation" => ScalePosition.Generation,
+                var other => throw SteerException.InvalidRequest($"--scale-position must be exclude, include or generation, got '{other}'", "scale-position"),
+            },
+            TopK = cli.Int("top-k", 4),
+            Metric = (cli.String("metric") ?? "logprob") switch
+            {
+                "logprob" => ProfileMetric.LogProb,
+                "accuracy" => ProfileMetric.Accuracy,
+                var other => throw SteerException.InvalidRequest($"--metric must be logprob or accuracy, got '{other}'", "metric"),
+            },
+            MaxHeads = cli.String("max-heads") is null ? null : cli.Int("max-heads", 0),
+        };
+        var settings = new ProfileSettings(model, tasks, cli.String("out") ?? "heads.json")
+        {
+            Options = options,
+            HeadConfigOutPath = cli.String("head-config-out"),
+            SidecarPath = cli.String("scores"),
+            Fresh = cli.Flag("fresh"),
+            Evaluate = !cli.Flag("no-evaluate"),
+            DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
+            Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
+        };
+        cli.ThrowOnUnused();
+        if (options.MaxHeads is < 0) throw SteerException.InvalidRequest("--max-heads must not be negative", "max-heads");
+        if (settings.Threads is <= 0) throw SteerException.InvalidRequest("--threads must be positive", "threads");
+        return settings;
+    }
+
+    private static DType ParseDType(string text) => text.ToLowerInvariant() switch
+    {
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        "q8_0" => DType.Q8_0,
+        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{text}'", "dtype"),
+    };
 }

@@ -22,7 +22,7 @@ public class HeadMeasurerTests
     [InlineData(ScalePosition.Generation)]
     public void ReusedPrefixGivesTheSameScoresAsAFullPass(ScalePosition mode)
     {
-        var model = TestModels.Get("stories260K");
+        var model = ProfilingModels.Stories260K;
         var measurer = new HeadMeasurer(model.Backend, Examples(), mode, 0.01);
         bool anyChange = false;
         foreach (var (layer, head) in new[] { (0, 0), (1, 5), (2, 3), (4, 7) })
@@ -45,7 +45,7 @@ public class HeadMeasurerTests
     [Fact]
     public void NoHeadsIsTheBaselineAndAlphaOneChangesNothing()
     {
-        var model = TestModels.Get("stories260K");
+        var model = ProfilingModels.Stories260K;
         var measurer = new HeadMeasurer(model.Backend, Examples(), ScalePosition.Exclude, 0.01);
         var none = measurer.MeasureFromScratch(new Dictionary<int, int[]>());
         for (int i = 0; i < none.Length; i++) Assert.Equal(measurer.Baseline[i].LogProb, none[i].LogProb, 1e-9);

@@ -10,7 +10,7 @@ public sealed class HeadProfilerTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static HeadMeasurer Measurer() => new(TestModels.Get("stories260K").Backend,
+    private static HeadMeasurer Measurer() => new(ProfilingModels.Stories260K.Backend,
     [
         new("a", "t:1", [1, 403, 407, 261, 378, 302, 389, 322, 475, 294], [338, 284], [new TokenRange(3, 5)]),
         new("b", "t:2", [1, 436, 275, 353, 259, 290, 311, 264], [301], [new TokenRange(5, 7)]),

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using SteerServer.Models.Inference;
+using SteerServer.Models.Templates;
+using SteerServer.Models.Tokenization;
+
+namespace SteerServer.Steering.Profiling;
+
+/// <summary>
+/// The <c>profile</c> command end to end: load model, tokenizer and tasks; measure every head (resuming from the
+/// score log); rank per task; take the union of each task's top-k; compare it with no steering and with all heads;
+/// write the result and the bare head_config file.
+/// </summary>
+public static class ProfileRunner
+{
+    /// <param name="log">progress and summary (stderr)</param>
+    /// <param name="progressInPlace">redraw the progress line with <c>\r</c> (a terminal)</param>
+    /// <param name="onHeadMeasured">called after each head is recorded (a test hook)</param>
+    public static ProfileOutcome Run(ProfileSettings settings, TextWriter log, bool progressInPlace = false,
+                                     Action<int, int>? onHeadMeasured = null, CancellationToken cancellationToken = default)
+    {
+        var options = settings.Options;
+        if (!(options.Alpha > 0) || !double.IsFinite(options.Alpha))
+            throw Models.Errors.SteerException.InvalidRequest($"--alpha must be a finite number > 0, got {options.Alpha}", "alpha");
+        if (options.TopK <= 0) throw Models.Errors.SteerException.InvalidRequest($"--top-k must be positive, got {options.TopK}", "top-k");
+
+        var lines = ProfileTaskFile.Load(settings.TasksPath);
+        using var model = Model.Load(settings.Model, new ModelLoadOptions { DType = settings.DType, Threads = settings.Threads });
+        var config = model.Config;
+        var tokenizer = Tokenizer.Load(model.Directory);
+        var chat = lines.Any(l => l.Messages is not null) ? ChatPrompt.Load(model.Directory) : null;
+        var examples = ProfileExampleBuilder.Build(lines, tokenizer, chat, config.MaxPositionEmbeddings);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var measurer = new HeadMeasurer(model.Backend, examples, options.ScalePosition, options.Alpha);
+        var profiler = new HeadProfiler(measurer);
+        log.WriteLine(Invariant(
+            $"profile: {model.Directory}: {config.NumHiddenLayers} layers × {config.NumAttentionHeads} heads; {examples.Count} examples in {profiler.Tasks.Count} tasks ") + Invariant(
+            $"({string.Join(", ", profiler.Tasks)}); alpha {options.Alpha}, {Name(options.ScalePosition)}; baseline pass {clock.Elapsed.TotalSeconds:F1} s"));
+
+        string sidecarPath = settings.ResolvedSidecarPath;
+        if (settings.Fresh && File.Exists(sidecarPath)) File.Delete(sidecarPath);
+        var fingerprint = new ProfileFingerprint(
+            Sha256(Path.Combine(model.Directory, "config.json")),
+            Directory.EnumerateFiles(model.Directory, "*.safetensors").Sum(f => new FileInfo(f).Length),
+            config.NumHiddenLayers, config.NumAttentionHeads, ProfileTaskFile.Sha256(settings.TasksPath),
+            options.Alpha, Name(options.ScalePosition), settings.DType?.ToString().ToLowerInvariant() ?? "");
+
+        ProfileRunStats stats;
+        Dictionary<(int, int), IReadOnlyDictionary<string, TaskDelta>> scores;
+        using (var sidecar = ProfileSidecar.Open(sidecarPath, fingerprint))
+        {
+            stats = profiler.Run(sidecar, new ProfileProgress(log, progressInPlace), options.MaxHeads, onHeadMeasured, cancellationToken);
+            scores = new(sidecar.Completed);
+        }
+        if (stats.HeadExamples > 0)
+            log.WriteLine(Invariant(
+                $"profile: measured {stats.Measured} heads in {stats.Elapsed.TotalSeconds:F1} s: {1000 * stats.Elapsed.TotalSeconds / stats.HeadExamples:F2} ms per head-example, ") + Invariant(
+                $"{stats.Rows / Math.Max(stats.Elapsed.TotalSeconds, 1e-9):F0} token rows/s"));
+        if (!stats.Complete)
+        {
+            log.WriteLine($"profile: stopped with {stats.Resumed + stats.Measured}/{stats.TotalHeads} heads scored in {sidecarPath}; run the same command again to resume");
+            return new ProfileOutcome(stats, null, sidecarPath, examples.Count);
+        }
+
+        var rankings = ProfileRanking.Rank(profiler, measurer, scores, options.Metric);
+        var union = ProfileRanking.Union(rankings, options.TopK);
+        List<TaskEvaluation>? evaluation = null;
+        if (settings.Evaluate)
+        {
+            var none = ProfileRanking.PerTask(measurer, measurer.Baseline);
+            var chosen = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(union));
+            var all = new Dictionary<int, int[]>();
+            for (int l = 0; l < config.NumHiddenLayers; l++) all[l] = [.. Enumerable.Range(0, config.NumAttentionHeads)];
+            var everything = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(all));
+            evaluation = [.. profiler.Tasks.Select(t => new TaskEvaluation(t, none[t], chosen[t], everything[t]))];
+        }
+        var result = new ProfileResult(model.Directory, Path.GetFullPath(settings.TasksPath), options,
+                                       config.NumHiddenLayers, config.NumAttentionHeads, rankings, union, evaluation);
+        WriteAtomically(settings.OutPath, result.ToJson());
+        WriteAtomically(settings.ResolvedHeadConfigOutPath, result.HeadConfigJson());
+        Summarize(log, result, settings);
+        return new ProfileOutcome(stats, result, sidecarPath, examples.Count);
+    }
+
+    private static void Summarize(TextWriter log, ProfileResult result, ProfileSettings settings)
+    {
+        int k = result.Options.TopK;
+        foreach (var r in result.Rankings)
+            log.WriteLine(Invariant(
+                $"profile: task {r.Task} ({r.Examples} examples, baseline logprob {r.BaselineLogProb:F3}, accuracy {r.BaselineAccuracy:P0}): top {k} ") +
+                string.Join(", ", r.Top(k).Select(s => Invariant($"L{s.Layer}H{s.Head} {s.LogProbDelta:+0.000;-0.000} ({s.AccuracyDelta:+0%;-0%;0%})"))));
+        log.WriteLine($"profile: head_config ({result.HeadCount} heads) {result.HeadConfigJson().Trim()}");
+        if (result.Evaluation is { } evaluation)
+            foreach (var e in evaluation)
+                log.WriteLine(Invariant(
+                    $"profile: task {e.Task}: mean target logprob none {e.None.LogProb:F3}, head_config {e.HeadConfig.LogProb:F3}, all heads {e.AllHeads.LogProb:F3}; ") + Invariant(
+                    $"accuracy {e.None.Accuracy:P0} / {e.HeadConfig.Accuracy:P0} / {e.AllHeads.Accuracy:P0}"));
+        log.WriteLine($"profile: wrote {settings.OutPath} and {settings.ResolvedHeadConfigOutPath}");
+    }
+
+    private static string Name(ScalePosition mode) => mode.ToString().ToLowerInvariant();
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    // Never leave a half-written result behind.
+    private static void WriteAtomically(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string tmp = full + ".tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
