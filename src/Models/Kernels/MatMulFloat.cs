@@ -7,10 +7,11 @@ namespace SteerServer.Models.Kernels;
 /// <c>y[i, r] = Σ_c W[r, c] · x[i, c]</c> for weights stored as f32/bf16/f16 (<typeparamref name="TLoad"/>
 /// converts in registers), over a range of output rows.
 /// <para>
-/// Register tiles of 4 rows × 4 inputs: each weight vector loaded is used for 4 inputs and each input
-/// vector for 4 rows (prefill is compute-bound), and with one input the 4 rows stream side by side
-/// (decode is bandwidth-bound). Inputs are the outer loop and rows of the chunk the inner one, so a
-/// chunk of weight rows stays in L1/L2 while every input passes over it; memory sees each row once.
+/// Prefill (n ≥ 16, compute-bound): register tiles of 4 rows × 4 inputs, so each weight vector loaded
+/// is used for 4 inputs and each input vector for 4 rows; inputs are the outer loop and rows of the chunk
+/// the inner one, so a chunk of weight rows stays in L1/L2 while every input passes over it.
+/// Decode (n &lt; 16, bandwidth-bound): one row at a time against up to 4 inputs, so memory sees one
+/// sequential stream and each row once.
 /// </para>
 /// <para>
 /// Every (row, input) pair is computed the same way whatever the tile, n or thread split: one vector
@@ -21,6 +22,9 @@ namespace SteerServer.Models.Kernels;
 [SkipLocalsInit]
 internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
 {
+    /// <summary>From this many inputs on, 4-row tiles (compute-bound prefill); below, one row at a time (bandwidth-bound decode).</summary>
+    internal const int RowTileMinInputs = 16;
+
     /// <summary>Rows [r0, r1) of y (row stride <paramref name="ldy"/> floats) for inputs [0, n).</summary>
     public static void Rows(KernelVariant variant, byte* w, int cols, float* x, float* y, int ldy, int r0, int r1, int n)
     {
@@ -42,6 +46,21 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
         int rem = cols - (int)full;
         // Tail: the last 16 columns [cols-16, cols), lanes < 16-rem were already summed.
         var tailMask = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(16 - rem)).AsSingle();
+        if (n < RowTileMinInputs)
+        {
+            // Decode: one row at a time, so the weights are read as one sequential stream (about 1.4× the
+            // bandwidth of 4 interleaved row streams on this machine), each row used for every input.
+            for (int r = r0; r < r1; r++)
+            {
+                byte* wr = w + r * stride;
+                int k = 0;
+                for (; k + 4 <= n; k += 4)
+                    Tile1x4_512(wr, x + (nint)k * cols, cols, full, rem, tailMask, y + (nint)k * ldy + r, ldy);
+                for (; k < n; k++)
+                    y[(nint)k * ldy + r] = Dot512(wr, x + (nint)k * cols, cols, full, rem, tailMask);
+            }
+            return;
+        }
         int i = 0;
         for (; i + 4 <= n; i += 4)
         {
@@ -141,6 +160,31 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x4_512(byte* w, float* x0, int cols, nint full, int rem, Vector512<float> tailMask, float* y, int ldy)
+    {
+        float* x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (nint c = 0; c < full; c += 16)
+        {
+            var v = TLoad.Load512(w, c);
+            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x0 + c), a0);
+            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x1 + c), a1);
+            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x2 + c), a2);
+            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Load(x3 + c), a3);
+        }
+        if (rem != 0)
+        {
+            nint c = cols - 16;
+            var v = TLoad.Load512(w, c);
+            a0 = Tail512(v, Vector512.Load(x0 + c), a0, tailMask);
+            a1 = Tail512(v, Vector512.Load(x1 + c), a1, tailMask);
+            a2 = Tail512(v, Vector512.Load(x2 + c), a2, tailMask);
+            a3 = Tail512(v, Vector512.Load(x3 + c), a3, tailMask);
+        }
+        y[0] = Vector512.Sum(a0); y[ldy] = Vector512.Sum(a1); y[2 * ldy] = Vector512.Sum(a2); y[3 * ldy] = Vector512.Sum(a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot512(byte* w, float* x, int cols, nint full, int rem, Vector512<float> tailMask)
     {
         Vector512<float> a = default;
@@ -164,6 +208,21 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
         nint full = cols & ~7;
         int rem = cols - (int)full;
         var tailMask = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(8 - rem)).AsSingle();
+        if (n < RowTileMinInputs)
+        {
+            // Decode: one row at a time, so the weights are read as one sequential stream (about 1.4× the
+            // bandwidth of 4 interleaved row streams on this machine), each row used for every input.
+            for (int r = r0; r < r1; r++)
+            {
+                byte* wr = w + r * stride;
+                int k = 0;
+                for (; k + 4 <= n; k += 4)
+                    Tile1x4_256(wr, x + (nint)k * cols, cols, full, rem, tailMask, y + (nint)k * ldy + r, ldy);
+                for (; k < n; k++)
+                    y[(nint)k * ldy + r] = Dot256(wr, x + (nint)k * cols, cols, full, rem, tailMask);
+            }
+            return;
+        }
         int i = 0;
         for (; i + 4 <= n; i += 4)
         {
@@ -260,6 +319,31 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
             a3 = Tail256(TLoad.Load256(w3, c), xv, a3, tailMask);
         }
         y[0] = Vector256.Sum(a0); y[1] = Vector256.Sum(a1); y[2] = Vector256.Sum(a2); y[3] = Vector256.Sum(a3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x4_256(byte* w, float* x0, int cols, nint full, int rem, Vector256<float> tailMask, float* y, int ldy)
+    {
+        float* x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (nint c = 0; c < full; c += 8)
+        {
+            var v = TLoad.Load256(w, c);
+            a0 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x0 + c), a0);
+            a1 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x1 + c), a1);
+            a2 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x2 + c), a2);
+            a3 = Vector256.FusedMultiplyAdd(v, Vector256.Load(x3 + c), a3);
+        }
+        if (rem != 0)
+        {
+            nint c = cols - 8;
+            var v = TLoad.Load256(w, c);
+            a0 = Tail256(v, Vector256.Load(x0 + c), a0, tailMask);
+            a1 = Tail256(v, Vector256.Load(x1 + c), a1, tailMask);
+            a2 = Tail256(v, Vector256.Load(x2 + c), a2, tailMask);
+            a3 = Tail256(v, Vector256.Load(x3 + c), a3, tailMask);
+        }
+        y[0] = Vector256.Sum(a0); y[ldy] = Vector256.Sum(a1); y[2 * ldy] = Vector256.Sum(a2); y[3 * ldy] = Vector256.Sum(a3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,7 +52,7 @@ internal static class BenchCommand
         if (!json)
         {
             Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs, {threads} threads, kernels {KernelDispatch.BestVariant}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"{"model",-16} {"dtype",-5} {"thr",3} {"batch",5} {"steer",5} {"pp",5} {"pp tok/s",9} {"tg",4} {"tg tok/s",9} {"alloc B/tok",11} {"peak MB",8}");
+            Console.WriteLine($"{"model",-16} {"dtype",-5} {"thr",3} {"batch",5} {"steer",5} {"pp",5} {"pp tok/s",9} {"tg",4} {"tg tok/s",9} {"alloc B/tok",11} {"peak MB",8} {"pp cpu-ms",9} {"tg cpu-ms",9}");
         }
         foreach (var dtype in dtypes)
         {
@@ -100,6 +100,8 @@ internal static class BenchCommand
         double allocPerToken = Median(results.Select(r => r.AllocatedBytesPerDecodeToken));
         double allocThreadPerToken = Median(results.Select(r => r.ThreadAllocatedBytesPerDecodeToken));
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        double cpuPerStep = Median(results.Select(r => r.DecodeCpuMsPerStep));
+        double prefillCpu = Median(results.Select(r => r.PrefillCpuMs));
         if (json)
         {
             var o = new JsonObject
@@ -118,6 +120,8 @@ internal static class BenchCommand
                 ["prefill_tok_s_all"] = new JsonArray(results.Select(r => (JsonNode)Math.Round(r.PrefillTokS, 2)).ToArray()),
                 ["alloc_bytes_per_decode_token"] = Math.Round(allocPerToken, 1),
                 ["alloc_bytes_per_decode_token_caller_thread"] = Math.Round(allocThreadPerToken, 1),
+                ["decode_cpu_ms_per_step"] = Math.Round(cpuPerStep, 3),
+                ["prefill_cpu_ms"] = Math.Round(prefillCpu, 1),
                 ["peak_working_set_mb"] = Math.Round(peak / 1048576.0, 1),
                 ["kernels"] = KernelDispatch.BestVariant.ToString().ToLowerInvariant(),
             };
@@ -125,7 +129,7 @@ internal static class BenchCommand
         }
         else
         {
-            Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {allocPerToken,11:F0} {peak / 1048576.0,8:F0}");
+            Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {allocPerToken,11:F0} {peak / 1048576.0,8:F0} {prefillCpu,9:F1} {cpuPerStep,9:F2}");
         }
     }
 

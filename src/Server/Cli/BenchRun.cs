@@ -41,8 +41,11 @@ internal sealed class BenchRun
 
     public BenchResult Measure(AttentionOffsets? steering)
     {
+        double prefillCpuMs;
         for (int b = 0; b < batch; b++) { caches[b].Reset(); offsets[b] = steering; }
 
+        var process0 = Process.GetCurrentProcess();
+        var cpu0 = process0.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         for (int b = 0; b < batch; b++)
         {
@@ -50,7 +53,11 @@ internal sealed class BenchRun
             next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
         }
         double prefillSeconds = sw.Elapsed.TotalSeconds;
+        process0.Refresh();
+        prefillCpuMs = (process0.TotalProcessorTime - cpu0).TotalMilliseconds;
 
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
         long threadBefore = GC.GetAllocatedBytesForCurrentThread();
         sw.Restart();
@@ -60,14 +67,18 @@ internal sealed class BenchRun
             for (int b = 0; b < batch; b++) next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
         }
         double decodeSeconds = sw.Elapsed.TotalSeconds;
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         long threadAllocated = GC.GetAllocatedBytesForCurrentThread() - threadBefore;
         long totalAllocated = GC.GetTotalAllocatedBytes(precise: true) - totalBefore;
         double tokens = (double)batch * genTokens;
         return new BenchResult(
             batch * promptTokens / prefillSeconds,
+            prefillCpuMs,
             tokens / decodeSeconds,
             totalAllocated / tokens,
-            threadAllocated / tokens);
+            threadAllocated / tokens,
+            cpuSeconds * 1e3 / genTokens);
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)

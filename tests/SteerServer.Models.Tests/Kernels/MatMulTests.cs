@@ -10,7 +10,7 @@ public class MatMulTests
 {
     private static readonly int[] ColCounts = [0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 129, 576];
     private static readonly int[] RowCounts = [1, 3, 4, 5, 9, 17];
-    private static readonly int[] InputCounts = [1, 2, 3, 4, 5, 9];
+    private static readonly int[] InputCounts = [1, 2, 3, 4, 5, 9, 16, 21]; // ≥ 16: the 4-row prefill tiles
 
     public static TheoryData<DType, KernelVariant> FloatCases()
     {
@@ -154,14 +154,18 @@ public class MatMulTests
     [MemberData(nameof(AllCases))]
     public void MatMul_BatchAndThreads_DoNotChangeAnyBit(DType dtype, KernelVariant variant)
     {
-        // A sequence decoded inside a batch must give exactly what it gives alone, on any thread count.
+        // A sequence decoded inside a batch must give exactly what it gives alone, on any thread count,
+        // and a prompt row of a prefill exactly what the same row gives in a decode step.
         var rng = new Random(11);
-        int rows = 203, cols = 96 + 32, n = 7;
+        int rows = 203, cols = 96 + 32 + 3, n = 19; // n ≥ 16 takes the prefill tiles, n = 1 the decode path
+        if (dtype == DType.Q8_0) cols = 128;
         var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
         var x = RandomArray(rng, n * cols, 1f);
         using var pool2 = new KernelThreadPool(2);
         using var pool1 = new KernelThreadPool(1);
         var batched = RunPadded(w, x, n, pool2, variant);
+        var batched3 = RunPadded(w, x.AsSpan(0, 3 * cols).ToArray(), 3, pool2, variant);
+        for (int k = 0; k < 3 * rows; k++) Assert.Equal(batched[k], batched3[k]);
         for (int i = 0; i < n; i++)
         {
             var alone = RunPadded(w, x.AsSpan(i * cols, cols).ToArray(), 1, pool1, variant);
