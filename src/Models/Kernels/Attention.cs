@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace SteerServer.Models.Kernels;
 
@@ -18,7 +20,12 @@ public static class Attention
     /// <param name="scores">scratch of at least keyEnd − keyStart; holds the probabilities afterwards (for capture).</param>
     /// <param name="output">[headDim] result.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int headDim,
-        int keyStart, int keyEnd, float scale, ReadOnlySpan<float> offsets, Span<float> scores, Span<float> output)
+        int keyStart, int keyEnd, float scale, ReadOnlySpan<float> offsets, Span<float> scores, Span<float> output) =>
+        Forward(q, keys, values, headDim, keyStart, keyEnd, scale, offsets, scores, output, KernelVariant.Auto);
+
+    /// <summary>As above, with the kernel width forced by <paramref name="variant"/> (tests and benchmarks).</summary>
+    public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int headDim,
+        int keyStart, int keyEnd, float scale, ReadOnlySpan<float> offsets, Span<float> scores, Span<float> output, KernelVariant variant)
     {
         int count = keyEnd - keyStart;
         if (count <= 0 || keyStart < 0 || (long)keyEnd * headDim > keys.Length || (long)keyEnd * headDim > values.Length
@@ -28,10 +35,20 @@ public static class Attention
         var o = output[..headDim];
         q = q[..headDim];
 
+        // Vector paths need whole vectors per head (head_dim is 64 or 128 in practice); others use the reference path.
+        var v = KernelDispatch.Resolve(variant);
+        if (v == KernelVariant.V512 && headDim % Vector512<float>.Count != 0) v = KernelVariant.V256;
+        if (v == KernelVariant.V256 && headDim % Vector256<float>.Count != 0) v = KernelVariant.Scalar;
+
         // 1. logits: scale · q·k_j
-        for (int j = 0; j < count; j++)
-            s[j] = TensorPrimitives.Dot(q, keys.Slice((keyStart + j) * headDim, headDim));
-        TensorPrimitives.Multiply(s, scale, s);
+        if (v == KernelVariant.V512) Scores512(q, keys, headDim, keyStart, scale, s);
+        else if (v == KernelVariant.V256) Scores256(q, keys, headDim, keyStart, scale, s);
+        else
+        {
+            for (int j = 0; j < count; j++)
+                s[j] = TensorPrimitives.Dot(q, keys.Slice((keyStart + j) * headDim, headDim));
+            TensorPrimitives.Multiply(s, scale, s);
+        }
 
         // 2. steering offsets on prompt key columns only (columns ≥ offsets.Length are generated tokens)
         int steeredEnd = Math.Min(keyEnd, offsets.Length);
@@ -49,8 +66,70 @@ public static class Attention
         TensorPrimitives.Multiply(s, 1f / sum, s);
 
         // 4. weighted sum of values, in key order (fixed summation order)
-        o.Clear();
-        for (int j = 0; j < count; j++)
-            TensorPrimitives.MultiplyAdd(values.Slice((keyStart + j) * headDim, headDim), s[j], o, o);
+        if (v == KernelVariant.V512) Values512(values, headDim, keyStart, s, o);
+        else if (v == KernelVariant.V256) Values256(values, headDim, keyStart, s, o);
+        else
+        {
+            o.Clear();
+            for (int j = 0; j < count; j++)
+                TensorPrimitives.MultiplyAdd(values.Slice((keyStart + j) * headDim, headDim), s[j], o, o);
+        }
+    }
+
+    // headDim is a multiple of the width (checked by the caller): no tails. Inlined loops instead of one
+    // TensorPrimitives call per key, which dominated prefill attention for head_dim 64.
+    private static void Scores512(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, int headDim, int keyStart, float scale, Span<float> s)
+    {
+        ref float q0 = ref Unsafe.AsRef(in q[0]);
+        ref float k0 = ref Unsafe.AsRef(in keys[keyStart * headDim]);
+        for (int j = 0; j < s.Length; j++)
+        {
+            var acc = Vector512<float>.Zero;
+            nuint kb = (nuint)(j * headDim);
+            for (int d = 0; d < headDim; d += Vector512<float>.Count)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q0, (nuint)d), Vector512.LoadUnsafe(ref k0, kb + (nuint)d), acc);
+            s[j] = Vector512.Sum(acc) * scale;
+        }
+    }
+
+    private static void Scores256(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, int headDim, int keyStart, float scale, Span<float> s)
+    {
+        ref float q0 = ref Unsafe.AsRef(in q[0]);
+        ref float k0 = ref Unsafe.AsRef(in keys[keyStart * headDim]);
+        for (int j = 0; j < s.Length; j++)
+        {
+            var acc = Vector256<float>.Zero;
+            nuint kb = (nuint)(j * headDim);
+            for (int d = 0; d < headDim; d += Vector256<float>.Count)
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref q0, (nuint)d), Vector256.LoadUnsafe(ref k0, kb + (nuint)d), acc);
+            s[j] = Vector256.Sum(acc) * scale;
+        }
+    }
+
+    // One output vector at a time stays in a register across all keys.
+    private static void Values512(ReadOnlySpan<float> values, int headDim, int keyStart, ReadOnlySpan<float> p, Span<float> o)
+    {
+        ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
+        ref float o0 = ref o[0];
+        for (int d = 0; d < headDim; d += Vector512<float>.Count)
+        {
+            var acc = Vector512<float>.Zero;
+            for (int j = 0; j < p.Length; j++)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, (nuint)(j * headDim + d)), Vector512.Create(p[j]), acc);
+            acc.StoreUnsafe(ref o0, (nuint)d);
+        }
+    }
+
+    private static void Values256(ReadOnlySpan<float> values, int headDim, int keyStart, ReadOnlySpan<float> p, Span<float> o)
+    {
+        ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
+        ref float o0 = ref o[0];
+        for (int d = 0; d < headDim; d += Vector256<float>.Count)
+        {
+            var acc = Vector256<float>.Zero;
+            for (int j = 0; j < p.Length; j++)
+                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0, (nuint)(j * headDim + d)), Vector256.Create(p[j]), acc);
+            acc.StoreUnsafe(ref o0, (nuint)d);
+        }
     }
 }

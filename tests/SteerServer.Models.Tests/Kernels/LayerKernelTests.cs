@@ -93,13 +93,25 @@ public class LayerKernelTests
         for (int i = 0; i < n; i++) Assert.Equal(g[i] / (1 + Math.Exp(-g[i])) * u[i], gate[i], 1e-5);
     }
 
+    public static TheoryData<KernelVariant, int, int, int, int> AttentionCases()
+    {
+        var data = new TheoryData<KernelVariant, int, int, int, int>();
+        foreach (var v in KernelDispatch.Available)
+        {
+            data.Add(v, 8, 1, 0, 0);      // one key
+            data.Add(v, 8, 13, 0, 0);     // causal prefix
+            data.Add(v, 12, 9, 0, 4);     // head_dim not a multiple of any width: reference path
+            data.Add(v, 16, 20, 14, 0);   // sliding window: keys 14..19
+            data.Add(v, 64, 30, 0, 12);   // offsets on the first 12 (prompt) columns only
+            data.Add(v, 32, 30, 5, 40);   // window + offsets longer than the visible range
+            data.Add(v, 128, 70, 0, 70);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(8, 1, 0, 0)]      // one key
-    [InlineData(8, 13, 0, 0)]     // causal prefix
-    [InlineData(16, 20, 14, 0)]   // sliding window: keys 14..19
-    [InlineData(64, 30, 0, 12)]   // offsets on the first 12 (prompt) columns only
-    [InlineData(32, 30, 5, 40)]   // window + offsets longer than the visible range
-    public void Attention_MatchesReference(int headDim, int keyEnd, int keyStart, int promptLength)
+    [MemberData(nameof(AttentionCases))]
+    public void Attention_EveryWidth_MatchesReference(KernelVariant variant, int headDim, int keyEnd, int keyStart, int promptLength)
     {
         var rng = new Random(headDim * 100 + keyEnd);
         int capacity = keyEnd + 3;
@@ -110,7 +122,7 @@ public class LayerKernelTests
         float scale = 1f / MathF.Sqrt(headDim);
         var scores = new float[keyEnd + 1];
         var output = new float[headDim];
-        Attention.Forward(q, keys, values, headDim, keyStart, keyEnd, scale, offsets, scores, output);
+        Attention.Forward(q, keys, values, headDim, keyStart, keyEnd, scale, offsets, scores, output, variant);
 
         var logits = new double[keyEnd];
         for (int j = keyStart; j < keyEnd; j++)
