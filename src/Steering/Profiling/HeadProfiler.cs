@@ -40,6 +40,7 @@ public sealed class HeadProfiler
 
         progress?.Start(total, resumed, (int)examplesPerHead);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cpuStart = Environment.CpuUsage.TotalTime;
         int measured = 0;
         for (int l = 0; l < numLayers; l++)
             for (int h = 0; h < numHeads; h++)
@@ -56,7 +57,8 @@ public sealed class HeadProfiler
         ProfileRunStats Stop()
         {
             progress?.Finish();
-            return new ProfileRunStats(total, resumed, measured, clock.Elapsed, measured * examplesPerHead, measured * rowsPerHead);
+            return new ProfileRunStats(total, resumed, measured, clock.Elapsed, measured * examplesPerHead, measured * rowsPerHead,
+                                       Environment.CpuUsage.TotalTime - cpuStart);
         }
     }
 

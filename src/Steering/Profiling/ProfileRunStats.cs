@@ -7,7 +7,8 @@ namespace SteerServer.Steering.Profiling;
 /// <param name="Elapsed">time spent measuring</param>
 /// <param name="HeadExamples">(head, example) passes run (examples α cannot affect are not run)</param>
 /// <param name="Rows">token rows fed to the model by those passes</param>
-public sealed record ProfileRunStats(int TotalHeads, int Resumed, int Measured, TimeSpan Elapsed, long HeadExamples, long Rows)
+/// <param name="CpuTime">process CPU time (all threads) over the same span: a load-independent cost figure on a shared machine</param>
+public sealed record ProfileRunStats(int TotalHeads, int Resumed, int Measured, TimeSpan Elapsed, long HeadExamples, long Rows, TimeSpan CpuTime)
 {
     /// <summary>True when every head has a score (nothing left for a resumed run).</summary>
     public bool Complete => Resumed + Measured == TotalHeads;

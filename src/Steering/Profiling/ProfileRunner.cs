@@ -42,7 +42,7 @@ public static class ProfileRunner
         if (settings.Fresh && File.Exists(sidecarPath)) File.Delete(sidecarPath);
         var fingerprint = new ProfileFingerprint(
             Sha256(Path.Combine(model.Directory, "config.json")),
-            Directory.EnumerateFiles(model.Directory, "*.safetensors").Sum(f => new FileInfo(f).Length),
+            Directory.EnumerateFiles(model.Directory, "*.safetensors").Sum(FileLength),
             config.NumHiddenLayers, config.NumAttentionHeads, ProfileTaskFile.Sha256(settings.TasksPath),
             options.Alpha, Name(options.ScalePosition), settings.DType?.ToString().ToLowerInvariant() ?? "");
 
@@ -55,7 +55,8 @@ public static class ProfileRunner
         }
         if (stats.HeadExamples > 0)
             log.WriteLine(Invariant(
-                $"profile: measured {stats.Measured} heads in {stats.Elapsed.TotalSeconds:F1} s: {1000 * stats.Elapsed.TotalSeconds / stats.HeadExamples:F2} ms per head-example, ") + Invariant(
+                $"profile: measured {stats.Measured} heads in {stats.Elapsed.TotalSeconds:F1} s: {1000 * stats.Elapsed.TotalSeconds / stats.HeadExamples:F2} ms per head-example ") + Invariant(
+                $"({1000 * stats.CpuTime.TotalSeconds / stats.HeadExamples:F2} ms CPU, {(double)stats.Rows / stats.HeadExamples:F1} token rows each), ") + Invariant(
                 $"{stats.Rows / Math.Max(stats.Elapsed.TotalSeconds, 1e-9):F0} token rows/s"));
         if (!stats.Complete)
         {
@@ -100,6 +101,13 @@ public static class ProfileRunner
     }
 
     private static string Name(ScalePosition mode) => mode.ToString().ToLowerInvariant();
+
+    // Through symbolic links (HF cache snapshots link to blobs): FileInfo.Length would give the link's own size.
+    private static long FileLength(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        return RandomAccess.GetLength(handle);
+    }
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
