@@ -85,6 +85,7 @@ internal static class GenerateCommand
         prefillClock.Stop();
 
         var decodeClock = new Stopwatch();
+        var cpuStart = Environment.CpuUsage.TotalTime; // process CPU time of the decode loop: a load-independent cost next to wall-clock tok/s
         int decodeSteps = 0;
         while (true)
         {
@@ -102,6 +103,7 @@ internal static class GenerateCommand
             decodeClock.Stop();
             decodeSteps++;
         }
+        var decodeCpu = Environment.CpuUsage.TotalTime - cpuStart;
         if (!json)
         {
             if (detokenizer != null) stdout.Write(detokenizer.Flush());
@@ -115,8 +117,9 @@ internal static class GenerateCommand
         double prefillTps = promptIds.Length / Math.Max(prefillClock.Elapsed.TotalSeconds, 1e-9);
         double decodeTps = decodeSteps / Math.Max(decodeClock.Elapsed.TotalSeconds, 1e-9);
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"prompt {promptIds.Length} tokens in {prefillClock.Elapsed.TotalMilliseconds:F1} ms ({prefillTps:F1} tok/s); " +
-            $"generated {generated.Count} tokens, {decodeSteps} decode steps in {decodeClock.Elapsed.TotalMilliseconds:F1} ms ({decodeTps:F1} tok/s)"));
+            $"prompt {promptIds.Length} tokens in {prefillClock.Elapsed.TotalMilliseconds:F1} ms ({prefillTps:F1} tok/s, {prefillCpu.TotalMilliseconds:F0} CPU-ms); " +
+            $"generated {generated.Count} tokens, {decodeSteps} decode steps in {decodeClock.Elapsed.TotalMilliseconds:F1} ms ({decodeTps:F1} tok/s, " +
+            $"{(decodeSteps == 0 ? 0 : decodeCpu.TotalMilliseconds / decodeSteps):F1} CPU-ms/step)"));
         return 0;
     }
 
