@@ -9,7 +9,8 @@ namespace SteerServer.Server.Cli;
 /// <c>profile --model DIR --tasks FILE.jsonl [--alpha 0.01] [--scale-position exclude|include|generation] [--top-k 4]
 /// [--metric logprob|accuracy] [--out heads.json] [--head-config-out FILE] [--scores FILE] [--fresh] [--max-heads N]
 /// [--no-evaluate] [--dtype f32|bf16|f16|q8_0] [--threads N]</c>: PASTA head profiling (see
-/// <see cref="ProfileRunner"/>). Progress on stderr; Ctrl+C stops after the current head, and running the same command
+/// <see cref="ProfileRunner"/>). <c>--evaluate HEADS.json</c> instead scores a given head set on the tasks against
+/// no steering and all heads (e.g. on held-out examples). Progress on stderr; Ctrl+C stops after the current head, and running the same command
 /// again resumes from the score file.
 /// </summary>
 internal static class ProfileCommand
@@ -39,6 +40,11 @@ internal static class ProfileCommand
     public static int Run(string[] args, TextWriter stderr, bool progressInPlace, CancellationToken cancellationToken)
     {
         var settings = Parse(args);
+        if (settings.EvaluateHeadConfigPath is { } heads)
+        {
+            ProfileRunner.Evaluate(settings, heads, stderr);
+            return 0;
+        }
         var outcome = ProfileRunner.Run(settings, stderr, progressInPlace, cancellationToken: cancellationToken);
         if (outcome.Result is not null) return 0;
         return cancellationToken.IsCancellationRequested ? 130 : 0; // --max-heads: a partial run is a success
@@ -75,6 +81,7 @@ internal static class ProfileCommand
             SidecarPath = cli.String("scores"),
             Fresh = cli.Flag("fresh"),
             Evaluate = !cli.Flag("no-evaluate"),
+            EvaluateHeadConfigPath = cli.String("evaluate"),
             DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
             Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
         };

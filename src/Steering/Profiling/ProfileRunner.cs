@@ -20,23 +20,10 @@ public static class ProfileRunner
                                      Action<int, int>? onHeadMeasured = null, CancellationToken cancellationToken = default)
     {
         var options = settings.Options;
-        if (!(options.Alpha > 0) || !double.IsFinite(options.Alpha))
-            throw Models.Errors.SteerException.InvalidRequest($"--alpha must be a finite number > 0, got {options.Alpha}", "alpha");
         if (options.TopK <= 0) throw Models.Errors.SteerException.InvalidRequest($"--top-k must be positive, got {options.TopK}", "top-k");
-
-        var lines = ProfileTaskFile.Load(settings.TasksPath);
         using var model = Model.Load(settings.Model, new ModelLoadOptions { DType = settings.DType, Threads = settings.Threads });
         var config = model.Config;
-        var tokenizer = Tokenizer.Load(model.Directory);
-        var chat = lines.Any(l => l.Messages is not null) ? ChatPrompt.Load(model.Directory) : null;
-        var examples = ProfileExampleBuilder.Build(lines, tokenizer, chat, config.MaxPositionEmbeddings);
-
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var measurer = new HeadMeasurer(model.Backend, examples, options.ScalePosition, options.Alpha);
-        var profiler = new HeadProfiler(measurer);
-        log.WriteLine(Invariant(
-            $"profile: {model.Directory}: {config.NumHiddenLayers} layers × {config.NumAttentionHeads} heads; {examples.Count} examples in {profiler.Tasks.Count} tasks ") + Invariant(
-            $"({string.Join(", ", profiler.Tasks)}); alpha {options.Alpha}, {Name(options.ScalePosition)}; baseline pass {clock.Elapsed.TotalSeconds:F1} s"));
+        var (measurer, profiler) = Prepare(model, settings, log);
 
         string sidecarPath = settings.ResolvedSidecarPath;
         if (settings.Fresh && File.Exists(sidecarPath)) File.Delete(sidecarPath);
@@ -61,7 +48,7 @@ public static class ProfileRunner
         if (!stats.Complete)
         {
             log.WriteLine($"profile: stopped with {stats.Resumed + stats.Measured}/{stats.TotalHeads} heads scored in {sidecarPath}; run the same command again to resume");
-            return new ProfileOutcome(stats, null, sidecarPath, examples.Count);
+            return new ProfileOutcome(stats, null, sidecarPath, measurer.Examples.Count);
         }
 
         var rankings = ProfileRanking.Rank(profiler, measurer, scores, options.Metric);
@@ -69,19 +56,62 @@ public static class ProfileRunner
         List<TaskEvaluation>? evaluation = null;
         if (settings.Evaluate)
         {
-            var none = ProfileRanking.PerTask(measurer, measurer.Baseline);
-            var chosen = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(union));
-            var all = new Dictionary<int, int[]>();
-            for (int l = 0; l < config.NumHiddenLayers; l++) all[l] = [.. Enumerable.Range(0, config.NumAttentionHeads)];
-            var everything = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(all));
-            evaluation = [.. profiler.Tasks.Select(t => new TaskEvaluation(t, none[t], chosen[t], everything[t]))];
+            evaluation = EvaluateHeads(measurer, profiler, union);
         }
         var result = new ProfileResult(model.Directory, Path.GetFullPath(settings.TasksPath), options,
                                        config.NumHiddenLayers, config.NumAttentionHeads, rankings, union, evaluation);
         WriteAtomically(settings.OutPath, result.ToJson());
         WriteAtomically(settings.ResolvedHeadConfigOutPath, result.HeadConfigJson());
         Summarize(log, result, settings);
-        return new ProfileOutcome(stats, result, sidecarPath, examples.Count);
+        return new ProfileOutcome(stats, result, sidecarPath, measurer.Examples.Count);
+    }
+
+    /// <summary>
+    /// <c>profile --evaluate FILE</c>: no profiling; the tasks' mean target log-likelihood and accuracy with no steering,
+    /// with the head set in <paramref name="headConfigPath"/> (any head_config form), and with every head: e.g. a head set
+    /// chosen on one task file, checked on held-out examples.
+    /// </summary>
+    public static List<TaskEvaluation> Evaluate(ProfileSettings settings, string headConfigPath, TextWriter log)
+    {
+        if (!File.Exists(headConfigPath)) throw Models.Errors.SteerException.InvalidRequest($"--evaluate: file not found: {headConfigPath}", "evaluate");
+        using var model = Model.Load(settings.Model, new ModelLoadOptions { DType = settings.DType, Threads = settings.Threads });
+        var heads = HeadConfig.Parse(File.ReadAllText(headConfigPath), headConfigPath).Resolve(SteeringLimits.From(model.Config));
+        var (measurer, profiler) = Prepare(model, settings, log);
+        var evaluation = EvaluateHeads(measurer, profiler, heads);
+        log.WriteLine($"profile: evaluating {headConfigPath} ({heads.Values.Sum(h => h.Length)} heads)");
+        WriteEvaluation(log, evaluation);
+        return evaluation;
+    }
+
+    private static (HeadMeasurer, HeadProfiler) Prepare(Model model, ProfileSettings settings, TextWriter log)
+    {
+        var options = settings.Options;
+        if (!(options.Alpha > 0) || !double.IsFinite(options.Alpha))
+            throw Models.Errors.SteerException.InvalidRequest($"--alpha must be a finite number > 0, got {options.Alpha}", "alpha");
+        var config = model.Config;
+        var lines = ProfileTaskFile.Load(settings.TasksPath);
+        var tokenizer = Tokenizer.Load(model.Directory);
+        var chat = lines.Any(l => l.Messages is not null) ? ChatPrompt.Load(model.Directory) : null;
+        var examples = ProfileExampleBuilder.Build(lines, tokenizer, chat, config.MaxPositionEmbeddings);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var measurer = new HeadMeasurer(model.Backend, examples, options.ScalePosition, options.Alpha);
+        var profiler = new HeadProfiler(measurer);
+        log.WriteLine(Invariant(
+            $"profile: {model.Directory}: {config.NumHiddenLayers} layers × {config.NumAttentionHeads} heads; {examples.Count} examples in {profiler.Tasks.Count} tasks ") + Invariant(
+            $"({string.Join(", ", profiler.Tasks)}); alpha {options.Alpha}, {Name(options.ScalePosition)}; baseline pass {clock.Elapsed.TotalSeconds:F1} s"));
+
+        return (measurer, profiler);
+    }
+
+    private static List<TaskEvaluation> EvaluateHeads(HeadMeasurer measurer, HeadProfiler profiler, IReadOnlyDictionary<int, int[]> heads)
+    {
+        var none = ProfileRanking.PerTask(measurer, measurer.Baseline);
+        var chosen = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(heads));
+        var all = new Dictionary<int, int[]>();
+        for (int l = 0; l < profiler.NumLayers; l++) all[l] = [.. Enumerable.Range(0, profiler.NumHeads)];
+        var everything = ProfileRanking.PerTask(measurer, measurer.MeasureFromScratch(all));
+        return [.. profiler.Tasks.Select(t => new TaskEvaluation(t, none[t], chosen[t], everything[t]))];
     }
 
     private static void Summarize(TextWriter log, ProfileResult result, ProfileSettings settings)
@@ -92,12 +122,16 @@ public static class ProfileRunner
                 $"profile: task {r.Task} ({r.Examples} examples, baseline logprob {r.BaselineLogProb:F3}, accuracy {r.BaselineAccuracy:P0}): top {k} ") +
                 string.Join(", ", r.Top(k).Select(s => Invariant($"L{s.Layer}H{s.Head} {s.LogProbDelta:+0.000;-0.000} ({s.AccuracyDelta:+0%;-0%;0%})"))));
         log.WriteLine($"profile: head_config ({result.HeadCount} heads) {result.HeadConfigJson().Trim()}");
-        if (result.Evaluation is { } evaluation)
-            foreach (var e in evaluation)
-                log.WriteLine(Invariant(
+        if (result.Evaluation is { } evaluation) WriteEvaluation(log, evaluation);
+        log.WriteLine($"profile: wrote {settings.OutPath} and {settings.ResolvedHeadConfigOutPath}");
+    }
+
+    private static void WriteEvaluation(TextWriter log, IEnumerable<TaskEvaluation> evaluation)
+    {
+        foreach (var e in evaluation)
+            log.WriteLine(Invariant(
                     $"profile: task {e.Task}: mean target logprob none {e.None.LogProb:F3}, head_config {e.HeadConfig.LogProb:F3}, all heads {e.AllHeads.LogProb:F3}; ") + Invariant(
                     $"accuracy {e.None.Accuracy:P0} / {e.HeadConfig.Accuracy:P0} / {e.AllHeads.Accuracy:P0}"));
-        log.WriteLine($"profile: wrote {settings.OutPath} and {settings.ResolvedHeadConfigOutPath}");
     }
 
     private static string Name(ScalePosition mode) => mode.ToString().ToLowerInvariant();

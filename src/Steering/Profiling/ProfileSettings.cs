@@ -26,6 +26,9 @@ public sealed record ProfileSettings(string Model, string TasksPath, string OutP
     /// <summary>Also measure the union head set and all heads against no steering (2 extra passes per example).</summary>
     public bool Evaluate { get; init; } = true;
 
+    /// <summary>A head_config file to evaluate on the tasks instead of profiling (<see cref="ProfileRunner.Evaluate"/>).</summary>
+    public string? EvaluateHeadConfigPath { get; init; }
+
     public string ResolvedHeadConfigOutPath => HeadConfigOutPath ?? Path.ChangeExtension(OutPath, ".head_config.json");
 
     public string ResolvedSidecarPath => SidecarPath ?? Path.ChangeExtension(OutPath, ".scores.jsonl");

@@ -86,6 +86,16 @@ public sealed class ProfileRunnerTests : IDisposable
         // 5. Evaluation: all three settings present and finite.
         Assert.NotNull(result.Evaluation);
         Assert.All(result.Evaluation!, e => Assert.True(double.IsFinite(e.HeadConfig.LogProb) && double.IsFinite(e.AllHeads.LogProb)));
+        Assert.Equal(result.Rankings[0].BaselineLogProb, result.Evaluation![0].None.LogProb, 1e-9);
+
+        // 6. --evaluate with the written head_config file gives the same figures.
+        var evaluated = ProfileRunner.Evaluate(settings, settings.ResolvedHeadConfigOutPath, TextWriter.Null);
+        Assert.Equal(result.Evaluation!.Count, evaluated.Count);
+        for (int i = 0; i < evaluated.Count; i++)
+        {
+            Assert.Equal(result.Evaluation[i].HeadConfig.LogProb, evaluated[i].HeadConfig.LogProb, 1e-6);
+            Assert.Equal(result.Evaluation[i].AllHeads.LogProb, evaluated[i].AllHeads.LogProb, 1e-6);
+        }
     }
 
     [Fact]
