@@ -80,9 +80,11 @@ internal static class GenerateCommand
         var generated = new List<int>(maxTokens);
         var buffer = new ArrayBufferWriter<byte>();
 
+        var prefillCpuStart = Environment.CpuUsage.TotalTime;
         var prefillClock = Stopwatch.StartNew();
         backend.Forward(cache, promptIds, steeringPlan.Offsets, logits);
         prefillClock.Stop();
+        var prefillCpu = Environment.CpuUsage.TotalTime - prefillCpuStart;
 
         var decodeClock = new Stopwatch();
         var cpuStart = Environment.CpuUsage.TotalTime; // process CPU time of the decode loop: a load-independent cost next to wall-clock tok/s
