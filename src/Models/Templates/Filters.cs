@@ -34,11 +34,11 @@ internal static partial class Filters
         ["e"] = (_, v, _) => Escape(v),
         ["escape"] = (_, v, _) => Escape(v),
         ["first"] = (_, v, _) => PyOps.Iterate(v) is { Count: > 0 } items ? items[0] : Undefined.Name("first"),
-        ["float"] = (_, v, a) => ToFloat(v) ?? a.Get(0, "default", 0.0),
+        ["float"] = (_, v, a) => v is Undefined u ? throw u.Error() : ToFloat(v) ?? a.Get(0, "default", 0.0),
         ["forceescape"] = (_, v, _) => new Markup(Markup.Escape(PyOps.Str(v))),
         ["format"] = (_, v, a) => StringMethods.PercentFormat(PyOps.Str(v), a.Named.Count > 0 ? ToDict(a.Named) : new PyTuple([.. a.Positional])),
         ["indent"] = (_, v, a) => Indent(v, a),
-        ["int"] = (_, v, a) => ToInt(v, a.Get(1, "base", 10L)) ?? a.Get(0, "default", 0L),
+        ["int"] = (_, v, a) => v is Undefined u ? throw u.Error() : ToInt(v, a.Get(1, "base", 10L)) ?? a.Get(0, "default", 0L),
         ["items"] = (_, v, _) => v switch
         {
             Undefined => new PyGenerator([]),
@@ -155,6 +155,9 @@ internal static partial class Filters
         var first = PyOps.Truthy(a.Get(1, "first", false));
         var blank = PyOps.Truthy(a.Get(2, "blank", false));
         var indention = width is string ws ? ws : new string(' ', (int)(long)(width is bool wb ? (wb ? 1L : 0L) : width ?? 4L));
+        if (v is Undefined u) throw u.Error();
+        if (!PyOps.IsString(v)) // do_indent does `s += "\n"` on the value itself
+            throw TemplateRuntimeException.Type($"unsupported operand type(s) for +=: '{PyOps.TypeName(v)}' and 'str'");
         var s = PyOps.Str(v) + "\n"; // Jinja appends a newline so splitlines keeps a trailing empty line
         var lines = StringMethods.SplitLines(s);
         string rv;
@@ -184,7 +187,7 @@ internal static partial class Filters
 
     private static PyGenerator Map(Interpreter it, object? v, CallArgs a)
     {
-        var items = PyOps.Iterate(v);
+        var items = PyOps.Truthy(v) ? PyOps.Iterate(v) : []; // do_map starts with `if value:`
         Func<object?, object?> f;
         if (a.Count == 0 && a.Has(-1, "attribute"))
         {
@@ -222,7 +225,7 @@ internal static partial class Filters
 
     private static PyGenerator SelectOrReject(Interpreter it, object? v, CallArgs a, bool lookupAttr, bool keep)
     {
-        var items = PyOps.Iterate(v);
+        var items = PyOps.Truthy(v) ? PyOps.Iterate(v) : []; // select_or_reject starts with `if value:`
         var off = 0;
         Func<object?, object?> trans = x => x;
         if (lookupAttr)
@@ -331,7 +334,7 @@ internal static partial class Filters
         var scale = Math.Pow(10, precision);
         return method switch
         {
-            "common" => v is long && precision >= 0 ? v : Math.Round(x, Math.Max(0, precision), MidpointRounding.ToEven),
+            "common" => v is long or bool && precision >= 0 ? (object)(long)x : Math.Round(x, Math.Max(0, precision), MidpointRounding.ToEven),
             "ceil" => Math.Ceiling(x * scale) / scale,
             "floor" => Math.Floor(x * scale) / scale,
             _ => throw new TemplateRuntimeException("FilterArgumentError", "method must be common, ceil or floor"),

@@ -19,9 +19,9 @@ internal static class StringMethods
         method = name switch
         {
             "get" => Fn(name, (_, a) => d.TryGetValue(a.Get(0, "key") ?? "", out var v) ? v : a.Get(1, "default")),
-            "items" => Fn(name, (_, _) => d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList()),
-            "keys" => Fn(name, (_, _) => d.Keys.Cast<object?>().ToList()),
-            "values" => Fn(name, (_, _) => d.Values.ToList()),
+            "items" => Fn(name, (_, _) => new DictView("dict_items", d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList())),
+            "keys" => Fn(name, (_, _) => new DictView("dict_keys", d.Keys.Cast<object?>().ToList())),
+            "values" => Fn(name, (_, _) => new DictView("dict_values", d.Values.ToList())),
             "copy" => Fn(name, (_, _) => Copy(d)),
             _ when UnsafeDict.Contains(name) => Undefined.Unsafe($"access to attribute '{name}' of 'dict' object is unsafe."),
             _ => null,
@@ -379,6 +379,9 @@ internal static class StringMethods
                 text = flags.StartsWith('-') ? text.PadRight(width) : text.PadLeft(width);
             sb.Append(text);
         }
+        // Python skips this check when the argument has __getitem__ (a mapping, a list, Undefined).
+        if (k < values.Length && args is not (PyDict or List<object?> or Undefined))
+            throw TemplateRuntimeException.Type("not all arguments converted during string formatting");
         return sb.ToString();
     }
 }

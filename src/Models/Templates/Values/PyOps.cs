@@ -25,6 +25,7 @@ internal static class PyOps
         PyTuple => "tuple",
         PyDict => "dict",
         PyGenerator g => g.TypeName,
+        DictView dv => dv.TypeName,
         Undefined => "Undefined",
         Namespace => "Namespace",
         LoopContext => "LoopContext",
@@ -118,6 +119,11 @@ internal static class PyOps
                 break;
             case PyGenerator g:
                 sb.Append('<').Append(g.TypeName).Append(" object>");
+                break;
+            case DictView dv:
+                sb.Append(dv.TypeName).Append('(');
+                AppendRepr(sb, dv.Items);
+                sb.Append(')');
                 break;
             case ICallable:
                 sb.Append("<function>");
@@ -228,6 +234,7 @@ internal static class PyOps
         List<object?> l => l.Count > 0,
         PyTuple t => t.Items.Length > 0,
         PyDict d => d.Count > 0,
+        DictView dv => dv.Items.Count > 0,
         _ => true,
     };
 
@@ -355,15 +362,18 @@ internal static class PyOps
     public static object? Arithmetic(string op, object? a, object? b)
     {
         if (op == "+") return Add(a, b);
+        if (op == "%" && IsString(a))
+            return StringMethods.PercentFormat(AsString(a)!, b);
         ThrowIfUndefined(a, b);
         if (op == "*")
         {
             if (IsString(a) && b is long or bool) return Repeat(AsString(a)!, ToLong(b));
             if (IsString(b) && a is long or bool) return Repeat(AsString(b)!, ToLong(a));
             if (a is List<object?> la && b is long or bool) return RepeatList(la, ToLong(b));
+            if (b is List<object?> lb && a is long or bool) return RepeatList(lb, ToLong(a));
+            if (a is PyTuple ta && b is long or bool) return new PyTuple([.. RepeatList([.. ta.Items], ToLong(b))]);
+            if (b is PyTuple tb && a is long or bool) return new PyTuple([.. RepeatList([.. tb.Items], ToLong(a))]);
         }
-        if (op == "%" && IsString(a))
-            return StringMethods.PercentFormat(AsString(a)!, b);
         if (!IsNumber(a) || !IsNumber(b))
             throw Unsupported(op, a, b);
         var isFloat = a is double || b is double;
@@ -387,6 +397,7 @@ internal static class PyOps
                     double x = ToDouble(a), y = ToDouble(b);
                     var m = x % y;
                     if (m != 0 && (m < 0) != (y < 0)) m += y;
+                    else if (m == 0) m = Math.CopySign(0.0, y);
                     return m;
                 }
                 else
@@ -466,6 +477,7 @@ internal static class PyOps
         List<object?> l => l.Count,
         PyTuple t => t.Items.Length,
         PyDict d => d.Count,
+        DictView dv => dv.Items.Count,
         Namespace ns => ns.Attributes.Count,
         Undefined => 0,
         _ => throw TemplateRuntimeException.Type($"object of type '{TypeName(v)}' has no len()"),
@@ -486,6 +498,7 @@ internal static class PyOps
         PyTuple t => t.Items,
         PyDict d => d.Keys.ToList(),
         PyGenerator g => g.Items,
+        DictView dv => dv.Items,
         string s => Chars(s),
         Markup m => Chars(m.Value),
         Undefined => [],
@@ -519,6 +532,7 @@ internal static class PyOps
                     throw TemplateRuntimeException.Type($"'in <string>' requires string as left operand, not {TypeName(item)}");
                 return AsString(container)!.Contains(AsString(item)!, StringComparison.Ordinal);
             case PyDict d:
+                if (item is List<object?> or PyDict) throw TemplateRuntimeException.Type($"unhashable type: '{TypeName(item)}'");
                 return item != null && d.ContainsKey(item);
             case Namespace ns:
                 return item != null && ns.Attributes.ContainsKey(item);
