@@ -55,13 +55,16 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// This weight converted to <paramref name="target"/> in new native memory: q8_0 (per 32-block absmax,
-    /// as llama.cpp), bf16 (round to nearest even), f16, or f32. The same dtype returns <paramref name="source"/> itself.
+    /// as llama.cpp), bf16 (round to nearest even), f16, or f32. The same dtype returns <paramref name="source"/> itself,
+    /// and so does q8_0 for a column count that is not a multiple of 32 (e.g. stories260K's intermediate size 172).
     /// </summary>
     public static WeightMatrix Quantize(WeightMatrix source, DType target)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (source.DType == target) return source;
         int rows = source.Rows, cols = source.Cols;
+        // q8_0 blocks need whole 32-column blocks per row; like llama.cpp's quantizer, such a matrix keeps its dtype.
+        if (target == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0) return source;
         long bytes = target switch
         {
             DType.F32 => (long)rows * cols * 4,
@@ -69,8 +72,6 @@ public sealed unsafe class WeightMatrix
             DType.Q8_0 => Q8ScaleOffset(rows, cols) + ((long)rows * (cols / Kernels.Quantize.BlockSize) + 16) * 4,
             _ => throw new ArgumentOutOfRangeException(nameof(target)),
         };
-        if (target == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0)
-            throw Errors.SteerException.InvalidModel($"weight [{rows}, {cols}]", $"cannot be quantised to q8_0: {cols} columns is not a multiple of {Kernels.Quantize.BlockSize}");
         var buffer = new NativeBuffer(bytes);
         byte* dst = buffer.Pointer;
         var row = new float[cols];
