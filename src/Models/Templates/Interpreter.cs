@@ -36,13 +36,16 @@ internal sealed class Interpreter
     }
 
     /// <summary>Renders statements into a fresh buffer and returns the text (a macro call, a block set).</summary>
-    public string Capture(Stmt[] body, Frame frame)
+    public string Capture(Stmt[] body, Frame frame) => Capture(body, frame, out _);
+
+    // A break/continue inside a block set leaves the enclosing loop, as in compiled Jinja: the flow is returned.
+    private string Capture(Stmt[] body, Frame frame, out Flow flow)
     {
         var saved = output;
         output = new OutputBuffer();
         try
         {
-            Execute(body, frame);
+            flow = Execute(body, frame);
             var text = output.Builder.ToString();
             if (Tracker != null && output.Segments is { Count: > 0 } segs)
                 text = Tracker.Register(text, [.. segs]);
@@ -100,11 +103,11 @@ internal sealed class Interpreter
                 return Flow.Normal;
             case SetBlockStmt sb:
             {
-                object? value = Capture(sb.Body, new Frame(frame));
+                object? value = Capture(sb.Body, new Frame(frame), out var flow);
                 foreach (var filter in sb.Filters)
                     value = ApplyFilter(filter, value, frame);
                 Assign(sb.Target, value, frame);
-                return Flow.Normal;
+                return flow;
             }
             case MacroStmt m:
                 frame.Set(m.Name, new Macro(m.Name, m.Params, m.Body, frame));
@@ -117,11 +120,11 @@ internal sealed class Interpreter
             }
             case FilterBlockStmt fb:
             {
-                object? value = Capture(fb.Body, new Frame(frame));
+                object? value = Capture(fb.Body, new Frame(frame), out var flow);
                 foreach (var filter in fb.Filters)
                     value = ApplyFilter(filter, value, frame);
                 Write(value);
-                return Flow.Normal;
+                return flow;
             }
             case BreakStmt:
                 return Flow.Break;

@@ -10,6 +10,7 @@ internal sealed class Parser
 {
     private readonly List<Token> tokens;
     private int index;
+    private int loopDepth; // break/continue are only valid inside a for body (not across a macro)
 
     private Parser(List<Token> tokens) => this.tokens = tokens;
 
@@ -127,6 +128,8 @@ internal sealed class Parser
                 Next();
                 stmt = new GenerationStmt(t.Line, ParseStatements(["endgeneration"], dropNeedle: true));
                 break;
+            case "break" or "continue" when loopDepth == 0:
+                throw Fail(t.Text == "break" ? "'break' outside loop" : "'continue' not properly in loop");
             case "break": Next(); stmt = new BreakStmt(t.Line); break;
             case "continue": Next(); stmt = new ContinueStmt(t.Line); break;
             default:
@@ -166,7 +169,9 @@ internal sealed class Parser
         if (SkipIfName("if"))
             filter = ParseExpression();
         var recursive = SkipIfName("recursive");
+        loopDepth++;
         var body = ParseStatements(["endfor", "else"]);
+        loopDepth--;
         var elseBody = Next().IsName("endfor") ? [] : ParseStatements(["endfor"], dropNeedle: true);
         return new ForStmt(line, target, iter, filter, body, elseBody, recursive);
     }
@@ -192,7 +197,10 @@ internal sealed class Parser
         var line = Next().Line;
         var name = Expect(TokenKind.Name).Text;
         var parameters = ParseSignature();
+        var savedDepth = loopDepth;
+        loopDepth = 0;
         var body = ParseStatements(["endmacro"], dropNeedle: true);
+        loopDepth = savedDepth;
         return new MacroStmt(line, name, parameters, body);
     }
 
@@ -218,7 +226,10 @@ internal sealed class Parser
         var line = Next().Line;
         var callerParams = Current.IsOp("(") ? ParseSignature() : [];
         var call = ParseExpression() as CallExpr ?? throw Fail("expected call");
+        var savedDepth = loopDepth;
+        loopDepth = 0;
         var body = ParseStatements(["endcall"], dropNeedle: true);
+        loopDepth = savedDepth;
         return new CallBlockStmt(line, call, callerParams, body);
     }
 

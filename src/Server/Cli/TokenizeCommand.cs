@@ -32,14 +32,15 @@ internal static class TokenizeCommand
         if (chatFile != null)
         {
             // Render FILE.json with the model's chat template; like transformers' apply_chat_template, the
-            // rendered text is encoded without adding special tokens (the template writes them).
+            // rendered text is encoded without adding special tokens (the template writes them), except the
+            // plain format of template-less models, which keeps the tokenizer's BOS (as generate --chat).
             if (!File.Exists(chatFile))
                 throw SteerException.InvalidRequest($"--chat: file '{chatFile}' not found", "chat");
             var request = JsonNode.Parse(File.ReadAllText(chatFile)) as JsonObject
                 ?? throw SteerException.InvalidRequest($"--chat: '{chatFile}' must hold a JSON object", "chat");
             var chatPrompt = ChatPrompt.Load(modelDir);
             prompt = chatPrompt.Render(chatPrompt.CreateContext(request));
-            addSpecialTokens = false;
+            addSpecialTokens &= chatPrompt.IsPlain;
         }
 
         var encoding = tokenizer.Encode(prompt ?? text!, addSpecialTokens);

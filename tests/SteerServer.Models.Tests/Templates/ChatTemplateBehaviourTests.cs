@@ -58,6 +58,23 @@ public class ChatTemplateBehaviourTests
         Assert.Contains("unsafe", Assert.Throws<SteerException>(() => Render("{% set l = [] %}{{ l.append(1) }}")).Message);
     }
 
+    [Theory]
+    [InlineData("{% break %}", "'break' outside loop")]
+    [InlineData("{% for x in xs %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}", "'continue' not properly in loop")]
+    [InlineData("{% frobnicate %}", "Encountered unknown tag 'frobnicate'")]
+    [InlineData("{{ x is shiny }}", "No test named 'shiny'")]
+    public void Parse_InvalidStatements_Rejected(string source, string reason) =>
+        Assert.Contains(reason, Assert.Throws<SteerException>(() => ChatTemplate.Parse(source)).Message);
+
+    [Fact]
+    public void PythonParity_DictViewsPercentFormatAndFalsyFilters()
+    {
+        Assert.Equal("dict_items([('k', 1)])|2|a-3|[]|-0.0|0.0", Render(
+            "{{ d.items() }}|{{ d.keys() | list | length + 1 }}|{{ '%s-%d' % ('a', 3) }}|{{ false | select('odd') | list }}|{{ -0.0 }}|{{ -6.0 % 3 }}",
+            """{"d":{"k":1}}"""));
+        Assert.Contains("not all arguments converted", Assert.Throws<SteerException>(() => Render("{{ 'x' % 1 }}")).Message);
+    }
+
     [Fact]
     public void StrftimeNow_UsesInjectedClock()
     {
