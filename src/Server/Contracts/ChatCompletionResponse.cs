@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace SteerServer.Server.Contracts;
+
+/// <summary>Non-streaming chat response. <c>steering_applied</c>/<c>influence</c> are top-level extension keys (SDKs keep unknown keys).</summary>
+public sealed record ChatCompletionResponse(
+    string Id,
+    long Created,
+    string Model,
+    IReadOnlyList<ChatChoice> Choices,
+    Usage Usage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SteeringApplied? SteeringApplied = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InfluenceReport? Influence = null)
+{
+    public string Object => "chat.completion";
+}

@@ -1,0 +1,3 @@
+namespace SteerServer.Server.Contracts;
+
+public sealed record DetokenizeResponse(string Prompt);

@@ -1,0 +1,8 @@
+namespace SteerServer.Server.Contracts;
+
+/// <summary><c>stream_options</c>: <c>include_usage</c> adds one usage chunk (with <c>choices: []</c>) before <c>[DONE]</c>.</summary>
+public sealed class StreamOptions
+{
+    public bool? IncludeUsage { get; set; }
+    public bool? IncludeObfuscation { get; set; }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SteerServer.Models.Errors;
+using SteerServer.Models.Inference;
+using SteerServer.Models.Kernels;
+using SteerServer.Models.Tokenization;
+using SteerServer.Server.Hub;
+using SteerServer.Server.Options;
+using SteerServer.Steering;
+
+namespace SteerServer.Server.Hosting;
+
+/// <summary>Builds the <see cref="ServedModel"/> from <see cref="ModelOptions"/>: locate (or download), load weights, tokenizer, template, steering defaults.</summary>
+public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, ModelLocator locator, ILogger<ModelLoader> logger)
+{
+    public async Task<ServedModel> LoadAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var dir = await locator.LocateAsync(o.Path, cancellationToken);
+        var loadOptions = new ModelLoadOptions { DType = ParseDType(o.DType), Threads = o.Threads > 0 ? o.Threads : null };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var model = await Task.Run(() => Model.Load(dir, loadOptions), cancellationToken);
+        try
+        {
+            var config = model.Config;
+            var tokenizer = Tokenizer.Load(dir);
+            var prompts = PromptRenderer.Load(dir, tokenizer);
+            int maxContext = o.MaxContext > 0 ? o.MaxContext : config.MaxPositionEmbeddings;
+            if (maxContext > config.MaxPositionEmbeddings)
+                throw SteerException.InvalidModel("SteerServer:Model:MaxContext", $"{maxContext} exceeds the model's max_position_embeddings ({config.MaxPositionEmbeddings})");
+            HeadConfig? defaultHeads = null;
+            if (!string.IsNullOrEmpty(o.DefaultHeadConfig))
+                defaultHeads = HeadConfig.Parse(ReadFile(o.DefaultHeadConfig, "SteerServer:Model:DefaultHeadConfig"), "SteerServer:Model:DefaultHeadConfig");
+            var limits = new SteeringLimits(config.NumHiddenLayers, config.NumAttentionHeads, defaultHeads);
+            defaultHeads?.Validate(limits);
+            JsonElement defaultSteering = default;
+            if (!string.IsNullOrEmpty(o.DefaultSteering))
+            {
+                using var doc = JsonDocument.Parse(ReadFile(o.DefaultSteering, "SteerServer:Model:DefaultSteering"));
+                defaultSteering = doc.RootElement.Clone();
+                SteeringRequest.Parse(defaultSteering, limits, "SteerServer:Model:DefaultSteering"); // fail at start, not per request
+            }
+            logger.LogInformation(
+                "Loaded {Name} from {Dir} in {Seconds:F1} s: {Architecture}, {Layers} layers, {Heads} heads ({KvHeads} KV), vocab {Vocab}, context {Context}, dtype {DType}",
+                host.Name, dir, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, config.Architecture, config.NumHiddenLayers,
+                config.NumAttentionHeads, config.NumKeyValueHeads, config.VocabSize, maxContext, string.IsNullOrEmpty(o.DType) ? "as stored" : o.DType);
+            return new ServedModel(host.Name, model, tokenizer, prompts, maxContext, limits, defaultSteering);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static DType? ParseDType(string value) => value.ToLowerInvariant() switch
+    {
+        "" or "auto" => null,
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        "q8_0" or "q8" => DType.Q8_0,
+        _ => throw SteerException.InvalidModel("SteerServer:Model:DType", $"unknown dtype '{value}'; use f32, bf16, f16 or q8_0"),
+    };
+
+    private static string ReadFile(string path, string key) =>
+        File.Exists(path) ? File.ReadAllText(path) : throw SteerException.InvalidModel(key, $"file not found: {path}");
+}

@@ -1,0 +1,18 @@
+using System.Text.Json;
+
+namespace SteerServer.Server.Validation;
+
+/// <summary>A chat request after validation: immutable, defaults applied, no raw JSON except the steering object.</summary>
+public sealed record ValidChatRequest(
+    string Model,
+    IReadOnlyList<PromptMessage> Messages,
+    int? MaxTokens,
+    SamplingSettings Sampling,
+    int N,
+    IReadOnlyList<string> Stop,
+    bool Logprobs,
+    int TopLogprobs,
+    bool Stream,
+    bool IncludeUsage,
+    IReadOnlyDictionary<string, JsonElement>? ChatTemplateKwargs,
+    JsonElement Steering);

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using SteerServer.Models.Generation;
+
+namespace SteerServer.Server.Worker;
+
+/// <summary>
+/// One accepted request on its way through the worker: its sequences (n choices × prompts), the channel they
+/// all report to, and the token that cancels it (client gone or request timeout), queued or running.
+/// </summary>
+public sealed class GenerationJob
+{
+    public GenerationJob(Func<ChannelWriter<SequenceUpdate>, IReadOnlyList<Sequence>> createSequences, CancellationToken cancellation)
+    {
+        Cancellation = cancellation;
+        Sequences = createSequences(updates.Writer);
+    }
+
+    private readonly Channel<SequenceUpdate> updates = Channel.CreateUnbounded<SequenceUpdate>(new UnboundedChannelOptions { SingleReader = true });
+
+    public IReadOnlyList<Sequence> Sequences { get; }
+    public ChannelReader<SequenceUpdate> Updates => updates.Reader;
+    public CancellationToken Cancellation { get; }
+    public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Ends every sequence of a job that never reached the batch (cancelled while queued, or shut down).</summary>
+    internal void CancelQueued()
+    {
+        foreach (var s in Sequences)
+            updates.Writer.TryWrite(new SequenceUpdate(s.Index, "", [], SequenceFinish.Cancelled, s.Prompt.Length, 0));
+    }
+}
