@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using SteerServer.Models.Errors;
+using SteerServer.Models.Generation;
+using SteerServer.Server.Hosting;
+using SteerServer.Server.Validation;
+using SteerServer.Server.Worker;
+
+namespace SteerServer.Server.Endpoints;
+
+/// <summary>
+/// One request's generation from the handler's side: builds a sequence per choice (n per prompt, each with its
+/// own sampler), enqueues the job (429 when the queue is full), and reads the updates back until every choice
+/// finished. The job is cancelled by the client leaving or by the request timeout, whichever comes first.
+/// </summary>
+public sealed class GenerationRun : IDisposable
+{
+    private readonly CancellationTokenSource cancellation;
+    private readonly GenerationServices services;
+    private readonly HttpContext context;
+    private readonly long started = Stopwatch.GetTimestamp();
+    private long firstTokenAt;
+    private long lastTokenAt;
+
+    private GenerationRun(GenerationServices services, HttpContext context, CancellationTokenSource cancellation, GenerationJob job, int[] lastPromptIds)
+    {
+        this.services = services;
+        this.context = context;
+        this.cancellation = cancellation;
+        Job = job;
+        LastPromptIds = lastPromptIds;
+    }
+
+    public GenerationJob Job { get; }
+
+    /// <summary>Per choice: the last prompt token (context for the text of the first generated token in logprobs).</summary>
+    public int[] LastPromptIds { get; }
+
+    public int Choices => Job.Sequences.Count;
+
+    public CancellationToken Token => cancellation.Token;
+
+    public static GenerationRun Start(GenerationServices services, HttpContext context, ServedModel model,
+        IReadOnlyList<PreparedPrompt> prompts, IReadOnlyList<int> maxNewTokens, SamplingSettings sampling, int n,
+        int topLogprobs, IReadOnlyList<string> stop)
+    {
+        var baseParams = new SamplingParams
+        {
+            Temperature = (float)sampling.Temperature,
+            TopK = sampling.TopK,
+            TopP = (float)sampling.TopP,
+            MinP = (float)sampling.MinP,
+            Seed = sampling.Seed,
+            PresencePenalty = (float)sampling.PresencePenalty,
+            FrequencyPenalty = (float)sampling.FrequencyPenalty,
+            LogitBias = sampling.LogitBias,
+            TopLogprobs = topLogprobs,
+        };
+        baseParams.Validate(model.Model.Config.VocabSize); // logit_bias ids against the vocabulary
+        var eos = model.Model.Config.EosTokenIds.Concat(model.Tokenizer.EosTokenId is { } e ? [e] : []).Distinct().ToArray();
+
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (services.QueueOptions.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.RequestTimeoutSeconds));
+        var lastIds = new int[prompts.Count * n];
+        var job = new GenerationJob(writer =>
+        {
+            var sequences = new List<Sequence>(prompts.Count * n);
+            for (int p = 0; p < prompts.Count; p++)
+                for (int i = 0; i < n; i++)
+                {
+                    int index = p * n + i;
+                    // With a seed, choice i uses seed + i: reproducible, yet the n choices differ.
+                    var parameters = sampling.Seed is { } seed && i > 0 ? baseParams with { Seed = seed + i } : baseParams;
+                    lastIds[index] = prompts[p].Ids[^1];
+                    sequences.Add(new Sequence(index, prompts[p].Ids, new Sampler(parameters), prompts[p].Plan.Offsets, maxNewTokens[p], eos,
+                        model.Tokenizer.CreateStreamingDetokenizer(skipSpecialTokens: true), stop, writer, cts.Token));
+                }
+            return sequences;
+        }, cts.Token);
+
+        if (!services.Queue.TryEnqueue(job))
+        {
+            cts.Dispose();
+            services.Metrics.Rejected("queue_full");
+            throw new SteerException(ErrorKind.Overloaded,
+                $"The server is busy: {services.Queue.Capacity} requests are already waiting. Retry after {services.QueueOptions.RetryAfterSeconds} s.",
+                null, "rate_limit_exceeded");
+        }
+        if (prompts.Any(p => p.Plan.Offsets is not null)) services.Metrics.Steered();
+        return new GenerationRun(services, context, cts, job, lastIds);
+    }
+
+    /// <summary>
+    /// Every update until each choice has finished. The client leaving ends the enumeration quietly (counted as a
+    /// cancellation); the timeout ends it with a 503-kind error; an engine failure with a 500-kind error.
+    /// </summary>
+    public async IAsyncEnumerable<SequenceUpdate> ReadAsync([EnumeratorCancellation] CancellationToken _ = default)
+    {
+        int remaining = Choices;
+        var reader = Job.Updates;
+        while (remaining > 0)
+        {
+            SequenceUpdate update;
+            try
+            {
+                if (!reader.TryRead(out update!))
+                {
+                    await reader.WaitToReadAsync(cancellation.Token);
+                    continue;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                throw Cancelled();
+            }
+            if (update.Tokens.Count > 0)
+            {
+                lastTokenAt = Stopwatch.GetTimestamp();
+                if (firstTokenAt == 0)
+                {
+                    firstTokenAt = lastTokenAt;
+                    services.Metrics.TimeToFirstToken(Stopwatch.GetElapsedTime(started, firstTokenAt));
+                }
+            }
+            if (update.Finish is { } finish)
+            {
+                remaining--;
+                switch (finish)
+                {
+                    case SequenceFinish.Cancelled:
+                        throw Cancelled();
+                    case SequenceFinish.Error:
+                        services.Metrics.Finish("error");
+                        services.Logger.LogError(update.Error, "{RequestId}: generation failed", context.TraceIdentifier);
+                        throw update.Error as SteerException ?? new SteerException(ErrorKind.Internal,
+                            $"Generation failed in the engine (request id {context.TraceIdentifier}).", null, "generation_failed", update.Error);
+                    default:
+                        services.Metrics.Finish(FinishReason(finish));
+                        services.Metrics.GenerationTokens(update.CompletionTokens);
+                        break;
+                }
+            }
+            yield return update;
+        }
+        var total = Stopwatch.GetElapsedTime(started);
+        services.Metrics.RequestDuration(total);
+        if (firstTokenAt != 0 && lastTokenAt > firstTokenAt)
+        {
+            int tokens = Math.Max(1, Job.Sequences.Max(s => s.Generated.Count) - 1);
+            services.Metrics.TimePerOutputToken(Stopwatch.GetElapsedTime(firstTokenAt, lastTokenAt) / tokens);
+        }
+        var log = RequestLog.For(context);
+        log.TimeToFirstTokenMs = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt).TotalMilliseconds;
+    }
+
+    public static string FinishReason(SequenceFinish finish) => finish == SequenceFinish.Length ? "length" : "stop";
+
+    /// <summary>The client left (nothing to answer) or the request timed out (503, retryable).</summary>
+    private Exception Cancelled()
+    {
+        CountCancellation();
+        cancellation.Cancel(); // make sure the worker drops every choice of this job
+        if (context.RequestAborted.IsCancellationRequested) return new OperationCanceledException(context.RequestAborted);
+        return new SteerException(ErrorKind.Unavailable,
+            $"The request timed out after {services.QueueOptions.RequestTimeoutSeconds} s (SteerServer:Queue:RequestTimeoutSeconds).", null, "timeout");
+    }
+
+    /// <summary>Counts this request as cancelled, once, whoever notices first (the reader or a failed write).</summary>
+    public void CountCancellation()
+    {
+        if (Interlocked.Exchange(ref cancellationCounted, 1) != 0) return;
+        services.Metrics.Cancelled();
+        services.Metrics.Finish("cancelled");
+    }
+
+    private int cancellationCounted;
+
+    public void Dispose()
+    {
+        if (!cancellation.IsCancellationRequested) cancellation.Cancel(); // a handler that stops reading frees the worker too
+        cancellation.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SteerServer.Models.Errors;
+using SteerServer.Server.Contracts;
+using SteerServer.Server.Errors;
+using SteerServer.Server.Hosting;
+using SteerServer.Server.Validation;
+
+namespace SteerServer.Server.Endpoints;
+
+/// <summary>
+/// <c>POST /tokenize</c> and <c>/detokenize</c>: ids and code-point offsets of a prompt or of rendered messages,
+/// so clients can see exactly which tokens a steering span covers.
+/// </summary>
+public static class TokenizeEndpoints
+{
+    public static IEndpointRouteBuilder MapTokenizeApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("").WithTags("Tokenizer");
+        api.MapPost("/tokenize", Tokenize).WithName("Tokenize")
+            .WithSummary("Token ids, token strings and [start, end) code-point offsets of a prompt, or of messages rendered with the chat template")
+            .Accepts<TokenizeRequest>("application/json").Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
+        api.MapPost("/detokenize", Detokenize).WithName("Detokenize").WithSummary("Text of token ids")
+            .Accepts<DetokenizeRequest>("application/json").Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
+        return app;
+    }
+
+    public static async Task<Ok<TokenizeResponse>> Tokenize(HttpContext context, [AsParameters] GenerationServices services)
+    {
+        var body = await RequestBody.ReadAsync(context, ApiJsonContext.Default.TokenizeRequest, services.Logger);
+        RequestBody.LogIgnored(services.Logger, context, body.Extra);
+        var model = body.Model is { } name ? services.Host.Require(name) : services.Host.Ready();
+        if ((body.Prompt is null) == (body.Messages is null))
+            throw SteerException.InvalidRequest("Give exactly one of 'prompt' and 'messages'.", body.Prompt is null ? "prompt" : "messages");
+        string? rendered = null;
+        PromptEncoding encoding;
+        if (body.Prompt is { } prompt)
+        {
+            encoding = model.Prompts.EncodeText(prompt, body.AddSpecialTokens ?? true);
+        }
+        else
+        {
+            var chat = ChatRequestValidator.Validate(new ChatCompletionRequest { Model = model.Name, Messages = body.Messages, ChatTemplateKwargs = body.ChatTemplateKwargs });
+            rendered = model.Prompts.Render(chat.Messages, [.. chat.Messages.Select(m => m.Content)], chat.ChatTemplateKwargs, body.AddGenerationPrompt ?? true);
+            encoding = body.AddSpecialTokens is { } add ? model.Prompts.EncodeText(rendered, add) : model.Prompts.Encode(rendered);
+        }
+        var ids = encoding.Ids;
+        var strs = ids.Select(i => model.Tokenizer.IdToToken(i) ?? "").ToList();
+        var offsets = encoding.Offsets.Select(o => new[] { o.Start, o.End }).ToList();
+        return TypedResults.Ok(new TokenizeResponse(ids, strs, offsets, ids.Length, model.MaxContext, rendered));
+    }
+
+    public static async Task<Ok<DetokenizeResponse>> Detokenize(HttpContext context, [AsParameters] GenerationServices services)
+    {
+        var body = await RequestBody.ReadAsync(context, ApiJsonContext.Default.DetokenizeRequest, services.Logger);
+        RequestBody.LogIgnored(services.Logger, context, body.Extra);
+        var model = body.Model is { } name ? services.Host.Require(name) : services.Host.Ready();
+        if (body.Tokens is null)
+            throw SteerException.InvalidRequest("Missing required parameter: 'tokens'.", "tokens", "missing_required_parameter");
+        int vocab = model.Model.Config.VocabSize;
+        for (int i = 0; i < body.Tokens.Count; i++)
+            if ((uint)body.Tokens[i] >= (uint)vocab)
+                throw SteerException.InvalidRequest($"Invalid 'tokens[{i}]': token id {body.Tokens[i]} is outside the vocabulary [0, {vocab}).", $"tokens[{i}]");
+        return TypedResults.Ok(new DetokenizeResponse(model.Tokenizer.Decode(body.Tokens.ToArray(), body.SkipSpecialTokens ?? false)));
+    }
+}
