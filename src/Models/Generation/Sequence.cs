@@ -79,7 +79,8 @@ public sealed class Sequence
         return false;
     }
 
-    internal void Cancel() => End(new SequenceUpdate(Index, "", [], SequenceFinish.Cancelled, Prompt.Length, generated.Count));
+    /// <summary>Ends the sequence as cancelled (also for one that never reached the batch).</summary>
+    public void Cancel() => End(new SequenceUpdate(Index, "", [], SequenceFinish.Cancelled, Prompt.Length, generated.Count));
 
     internal void Fail(Exception error) =>
         End(new SequenceUpdate(Index, "", [], SequenceFinish.Error, Prompt.Length, generated.Count, error));

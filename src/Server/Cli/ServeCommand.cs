@@ -1,13 +1,69 @@
+using SteerServer.Models.Errors;
+using SteerServer.Server.Hosting;
+
 namespace SteerServer.Server.Cli;
 
+/// <summary>
+/// <c>serve</c>: runs the HTTP server. Every flag is a name for a configuration key of appsettings.json (the CLI
+/// has no defaults of its own), passed on as a command-line configuration source, so flags override environment
+/// variables, which override appsettings.json. Any <c>--Section:Key=value</c> is passed on as well.
+/// </summary>
 internal static class ServeCommand
 {
+    /// <summary>Flag → configuration key.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["model"] = "SteerServer:Model:Path",
+        ["served-model-name"] = "SteerServer:Model:Name",
+        ["dtype"] = "SteerServer:Model:DType",
+        ["threads"] = "SteerServer:Model:Threads",
+        ["max-context"] = "SteerServer:Model:MaxContext",
+        ["head-config"] = "SteerServer:Model:DefaultHeadConfig",
+        ["default-steering"] = "SteerServer:Model:DefaultSteering",
+        ["max-batch"] = "SteerServer:Queue:MaxBatch",
+        ["queue-length"] = "SteerServer:Queue:MaxQueue",
+        ["max-kv-tokens"] = "SteerServer:Queue:MaxKvTokens",
+        ["request-timeout"] = "SteerServer:Queue:RequestTimeoutSeconds",
+        ["drain-timeout"] = "SteerServer:Queue:DrainTimeoutSeconds",
+        ["log-prompts"] = "SteerServer:Logging:LogPrompts",
+        ["hub-endpoint"] = "SteerServer:Hub:Endpoint",
+        ["revision"] = "SteerServer:Hub:Revision",
+        ["hf-cache"] = "SteerServer:Hub:CacheDir",
+        ["urls"] = "urls",
+    };
+
+    /// <summary>Host settings passed through as they are (WebApplicationFactory uses these too).</summary>
+    private static readonly HashSet<string> HostKeys = new(StringComparer.OrdinalIgnoreCase) { "environment", "contentRoot", "applicationName", "urls" };
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        var app = builder.Build();
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        var app = SteerServerApp.Build(ToConfigurationArgs(args));
         await app.RunAsync();
         return 0;
+    }
+
+    internal static string[] ToConfigurationArgs(string[] args)
+    {
+        var cli = new CliArgs(args);
+        var result = new List<string>();
+        foreach (var (flag, key) in Flags)
+        {
+            if (!cli.Has(flag)) continue;
+            string value = flag == "log-prompts" ? cli.String(flag) ?? "true" : cli.Required(flag);
+            result.Add($"--{key}={value}");
+        }
+        if (cli.Has("api-key"))
+        {
+            // Comma-separated: several keys can be valid at once (rotation).
+            var keys = cli.Required("api-key").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            for (int i = 0; i < keys.Length; i++) result.Add($"--SteerServer:Auth:ApiKeys:{i}={keys[i]}");
+        }
+        foreach (var name in cli.Unused().ToList())
+        {
+            if (!name.Contains(':', StringComparison.Ordinal) && !HostKeys.Contains(name))
+                throw SteerException.InvalidRequest($"unknown option --{name} (serve flags: {string.Join(", ", Flags.Keys.Append("api-key").Select(f => "--" + f))}, or any --Section:Key=value)", name);
+            result.Add($"--{name}={cli.String(name) ?? "true"}");
+        }
+        return [.. result];
     }
 }

@@ -18,7 +18,7 @@ public static class ChatEndpoints
         api.MapPost("/chat/completions", CreateChatCompletion)
             .WithName("CreateChatCompletion")
             .WithSummary("Chat completion, optionally steered; stream: true gives server-sent events")
-            .Accepts<ChatCompletionRequest>("application/json")
+            .WithMetadata(new RequestBodyMetadata(typeof(ChatCompletionRequest)))
             .Produces<ApiErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<ApiErrorBody>(StatusCodes.Status404NotFound)
             .Produces<ApiErrorBody>(StatusCodes.Status429TooManyRequests)
@@ -41,7 +41,7 @@ public static class ChatEndpoints
         int maxNew = GenerationLimits.MaxNewTokens(model, prompt.Ids.Length, request.MaxTokens, "messages");
         log.PromptTokens = prompt.Ids.Length;
         log.Steered = prompt.Plan.Offsets is not null;
-        if (services.LoggingOptions.LogPrompts)
+        if (services.LoggingOptions.Value.LogPrompts)
             services.Logger.LogDebug("{RequestId} prompt: {Prompt}", context.TraceIdentifier, model.Tokenizer.Decode(prompt.Ids, false));
 
         var run = GenerationRun.Start(services, context, model, [prompt], [maxNew], request.Sampling, request.N,
@@ -58,7 +58,7 @@ public static class ChatEndpoints
         ServedModel model, ValidChatRequest request, PreparedPrompt prompt, string id, long created)
     {
         var texts = Enumerable.Range(0, run.Choices).Select(_ => new StringBuilder()).ToArray();
-        var logprobs = request.Logprobs ? Enumerable.Range(0, run.Choices).Select(_ => new List<TokenLogprob>()).ToArray() : null;
+        var logprobs = request.Logprobs ? Enumerable.Range(0, run.Choices).Select(_ => new List<ChatTokenLogprob>()).ToArray() : null;
         var finish = new string[run.Choices];
         var previous = (int[])run.LastPromptIds.Clone();
         var formatter = new LogprobFormatter(model.Tokenizer);

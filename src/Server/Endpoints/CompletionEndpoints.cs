@@ -17,7 +17,7 @@ public static class CompletionEndpoints
         api.MapPost("/completions", CreateCompletion)
             .WithName("CreateCompletion")
             .WithSummary("Text completion of raw prompts (text or token ids), optionally steered; stream: true gives server-sent events")
-            .Accepts<CompletionRequest>("application/json")
+            .WithMetadata(new RequestBodyMetadata(typeof(CompletionRequest)))
             .Produces<ApiErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<ApiErrorBody>(StatusCodes.Status404NotFound)
             .Produces<ApiErrorBody>(StatusCodes.Status429TooManyRequests)

@@ -60,7 +60,7 @@ public sealed class GenerationRun : IDisposable
         var eos = model.Model.Config.EosTokenIds.Concat(model.Tokenizer.EosTokenId is { } e ? [e] : []).Distinct().ToArray();
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (services.QueueOptions.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.RequestTimeoutSeconds));
+        if (services.QueueOptions.Value.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.Value.RequestTimeoutSeconds));
         var lastIds = new int[prompts.Count * n];
         var job = new GenerationJob(writer =>
         {
@@ -83,7 +83,7 @@ public sealed class GenerationRun : IDisposable
             cts.Dispose();
             services.Metrics.Rejected("queue_full");
             throw new SteerException(ErrorKind.Overloaded,
-                $"The server is busy: {services.Queue.Capacity} requests are already waiting. Retry after {services.QueueOptions.RetryAfterSeconds} s.",
+                $"The server is busy: {services.Queue.Capacity} requests are already waiting. Retry after {services.QueueOptions.Value.RetryAfterSeconds} s.",
                 null, "rate_limit_exceeded");
         }
         if (prompts.Any(p => p.Plan.Offsets is not null)) services.Metrics.Steered();
@@ -162,7 +162,7 @@ public sealed class GenerationRun : IDisposable
         cancellation.Cancel(); // make sure the worker drops every choice of this job
         if (context.RequestAborted.IsCancellationRequested) return new OperationCanceledException(context.RequestAborted);
         return new SteerException(ErrorKind.Unavailable,
-            $"The request timed out after {services.QueueOptions.RequestTimeoutSeconds} s (SteerServer:Queue:RequestTimeoutSeconds).", null, "timeout");
+            $"The request timed out after {services.QueueOptions.Value.RequestTimeoutSeconds} s (SteerServer:Queue:RequestTimeoutSeconds).", null, "timeout");
     }
 
     /// <summary>Counts this request as cancelled, once, whoever notices first (the reader or a failed write).</summary>

@@ -1,4 +1,4 @@
-using System.Text;
+
 using SteerServer.Models.Generation;
 using SteerServer.Models.Tokenization;
 using SteerServer.Server.Contracts;
@@ -18,22 +18,22 @@ public sealed class LogprobFormatter(Tokenizer tokenizer)
         return both.StartsWith(before, StringComparison.Ordinal) ? both[before.Length..] : tokenizer.Decode([id], false);
     }
 
-    public static int[] Bytes(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+    public static int[] Bytes(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
 
     /// <summary>Chat shape; advances <paramref name="previous"/> over the tokens.</summary>
     public ChatLogprobs Chat(IReadOnlyList<SampledToken> tokens, ref int previous)
     {
-        var content = new List<TokenLogprob>(tokens.Count);
+        var content = new List<ChatTokenLogprob>(tokens.Count);
         foreach (var t in tokens)
         {
             var text = TokenText(previous, t.Id);
-            var top = new List<TopLogprob>(t.TopLogprobs.Length);
+            var top = new List<ChatTopLogprob>(t.TopLogprobs.Length);
             foreach (var alt in t.TopLogprobs)
             {
                 var altText = TokenText(previous, alt.Id);
-                top.Add(new TopLogprob(altText, alt.Logprob, Bytes(altText)));
+                top.Add(new ChatTopLogprob(altText, alt.Logprob, Bytes(altText)));
             }
-            content.Add(new TokenLogprob(text, t.Logprob, Bytes(text), top));
+            content.Add(new ChatTokenLogprob(text, t.Logprob, Bytes(text), top));
             previous = t.Id;
         }
         return new ChatLogprobs(content);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SteerServer.Models.Errors;
-using SteerServer.Models.Inference;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Validation;
 using SteerServer.Steering;
@@ -73,20 +72,7 @@ public static class PromptPreparer
         var plan = steering is { IsDisabled: true } || (steering is null && guideSpans.Count == 0)
             ? SteeringPlan.None
             : SteeringPlanner.Plan(steering, rendered, guideSpans, model.SteeringLimits);
-        var influence = plan.Influence is { } ip ? RunInfluence(model, ids, ip) : null;
+        var influence = plan.Influence is { } ip ? InfluenceRunner.Run(model.Model.Backend, ip, ids) : null;
         return new PreparedPrompt(ids, plan, influence);
-    }
-
-    /// <summary>The Influence pass: one prompt-only forward with attention capture (δ on the span, no PASTA/GUIDE offsets).</summary>
-    private static InfluenceResult RunInfluence(ServedModel model, int[] ids, InfluencePlan plan)
-    {
-        var backend = model.Model.Backend;
-        var config = model.Model.Config;
-        var capture = new AttentionCapture(config.NumHiddenLayers, ids.Length);
-        var cache = backend.CreateCache(ids.Length);
-        var logits = new float[config.VocabSize];
-        backend.Forward(cache, ids, plan.PassOffsets, logits, capture: capture);
-        var layers = InfluenceCalculator.Compute(plan.Metric, plan.Indicator(ids.Length), capture.AvgAttention, capture.InputNormL1, capture.OutputNormL1);
-        return new InfluenceResult(plan.Metric, ids, layers);
     }
 }

@@ -18,9 +18,9 @@ public static class TokenizeEndpoints
         var api = app.MapGroup("").WithTags("Tokenizer");
         api.MapPost("/tokenize", Tokenize).WithName("Tokenize")
             .WithSummary("Token ids, token strings and [start, end) code-point offsets of a prompt, or of messages rendered with the chat template")
-            .Accepts<TokenizeRequest>("application/json").Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
+            .WithMetadata(new RequestBodyMetadata(typeof(TokenizeRequest))).Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
         api.MapPost("/detokenize", Detokenize).WithName("Detokenize").WithSummary("Text of token ids")
-            .Accepts<DetokenizeRequest>("application/json").Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
+            .WithMetadata(new RequestBodyMetadata(typeof(DetokenizeRequest))).Produces<ApiErrorBody>(StatusCodes.Status400BadRequest);
         return app;
     }
 
