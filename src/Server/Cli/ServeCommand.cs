@@ -60,9 +60,12 @@ internal static class ServeCommand
         }
         foreach (var name in cli.Unused().ToList())
         {
-            if (!name.Contains(':', StringComparison.Ordinal) && !HostKeys.Contains(name))
-                throw SteerException.InvalidRequest($"unknown option --{name} (serve flags: {string.Join(", ", Flags.Keys.Append("api-key").Select(f => "--" + f))}, or any --Section:Key=value)", name);
-            result.Add($"--{name}={cli.String(name) ?? "true"}");
+            // Flags are lower-case; configuration keys (Section:Key, or a bare section) start upper-case.
+            if (!char.IsUpper(name[0]) && !name.Contains(':', StringComparison.Ordinal) && !HostKeys.Contains(name))
+                throw SteerException.InvalidRequest($"unknown option --{name} (serve flags: {string.Join(", ", Flags.Keys.Append("api-key").Select(f => "--" + f))}, or or any configuration key as --Section:Key=value)", name);
+            // Empty values are skipped: WebApplicationFactory passes every section as "--Section=", which would
+            // turn sections such as Serilog:MinimumLevel into empty values.
+            if (cli.String(name) is { Length: > 0 } value) result.Add($"--{name}={value}");
         }
         return [.. result];
     }

@@ -136,7 +136,6 @@ public sealed class GenerationRun : IDisposable
                             $"Generation failed in the engine (request id {context.TraceIdentifier}).", null, "generation_failed", update.Error);
                     default:
                         services.Metrics.Finish(FinishReason(finish));
-                        services.Metrics.GenerationTokens(update.CompletionTokens);
                         break;
                 }
             }

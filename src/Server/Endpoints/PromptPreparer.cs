@@ -28,7 +28,7 @@ public static class PromptPreparer
         bool needsSpans = guide.Spans.Count > 0 || steering is { IsDisabled: false } && (steering.Substrings.Count > 0 || steering.Influence is not null);
         // A second rendering with marked contents gives exact content ranges; only worth it when spans are located.
         string? marked = needsSpans ? model.Prompts.TryRenderMarked(request.Messages, guide.Contents, request.ChatTemplateKwargs) : null;
-        var rendered = RenderedPrompt.ForMessages(text, encoding.Offsets, guide.Contents, marked);
+        var rendered = TokenizedPrompt.ForMessages(text, encoding.Offsets, guide.Contents, marked);
         return Finish(model, encoding.Ids, steering, rendered, guide.Spans);
     }
 
@@ -54,7 +54,7 @@ public static class PromptPreparer
         var encoding = model.Prompts.EncodeText(clean);
         if (encoding.Ids.Length == 0)
             throw SteerException.InvalidRequest($"Invalid '{param}': the prompt is empty (no tokens).", param);
-        return Finish(model, encoding.Ids, steering, RenderedPrompt.ForText(clean, encoding.Offsets), guide.Spans);
+        return Finish(model, encoding.Ids, steering, TokenizedPrompt.ForText(clean, encoding.Offsets), guide.Spans);
     }
 
     private static SteeringRequest? ParseSteering(ServedModel model, JsonElement steering)
@@ -65,7 +65,7 @@ public static class PromptPreparer
         return parsed;
     }
 
-    private static PreparedPrompt Finish(ServedModel model, int[] ids, SteeringRequest? steering, RenderedPrompt rendered, IReadOnlyList<GuideSpan> guideSpans)
+    private static PreparedPrompt Finish(ServedModel model, int[] ids, SteeringRequest? steering, TokenizedPrompt rendered, IReadOnlyList<GuideSpan> guideSpans)
     {
         if (ids.Length == 0)
             throw SteerException.InvalidRequest("The rendered prompt is empty (no tokens).", "messages");

@@ -15,9 +15,9 @@ public static class RequestErrors
         var param = ToParam(e.Path);
         bool syntax = e.InnerException?.GetType().Name == "JsonReaderException" || e.GetType().Name == "JsonReaderException";
         if (syntax || !e.Message.Contains("could not be converted", StringComparison.Ordinal))
-            return SteerException.InvalidRequest(
+            return SteerException.InvalidRequest( // a syntax error belongs to the body, not to a parameter
                 param is null ? $"The request body is not valid JSON: {Trim(e.Message)}." : $"The request body is not valid JSON near '{param}': {Trim(e.Message)}.",
-                param, "invalid_json");
+                null, "invalid_json");
         var expected = Expected(e.Message);
         return SteerException.InvalidRequest($"Invalid type for '{param ?? "body"}': expected {expected}.", param, "invalid_type");
     }

@@ -20,6 +20,7 @@ public sealed class ServerMetrics
     private readonly Counter<long> generationTokens;
     private readonly Counter<long> steered;
     private readonly Counter<long> rejected;
+    private readonly Counter<long> decodeSteps;
     private readonly Histogram<double> timeToFirstToken;
     private readonly Histogram<double> timePerOutputToken;
     private readonly Histogram<double> requestDuration;
@@ -31,10 +32,11 @@ public sealed class ServerMetrics
         requests = Meter.CreateCounter<long>("steerserver_requests", description: "HTTP requests by route and status code.");
         finishes = Meter.CreateCounter<long>("steerserver_request_finish", description: "Finished choices by finish reason (stop, length) or outcome (cancelled, error).");
         cancellations = Meter.CreateCounter<long>("steerserver_cancelled_requests", description: "Requests cancelled because the client disconnected or timed out, queued or running.");
-        promptTokens = Meter.CreateCounter<long>("steerserver_prompt_tokens", description: "Prompt tokens prefilled.");
-        generationTokens = Meter.CreateCounter<long>("steerserver_generation_tokens", description: "Tokens generated.");
+        promptTokens = Meter.CreateCounter<long>("steerserver_prompt_tokens", description: "Prompt tokens of completed requests.");
+        generationTokens = Meter.CreateCounter<long>("steerserver_generation_tokens", description: "Tokens generated, by every sequence however it ended (cancelled ones included).");
         steered = Meter.CreateCounter<long>("steerserver_steered_requests", description: "Requests that applied attention steering.");
         rejected = Meter.CreateCounter<long>("steerserver_rejected_requests", description: "Requests refused by admission control (queue full, loading, draining).");
+        decodeSteps = Meter.CreateCounter<long>("steerserver_decode_steps", description: "Batched decode steps by the number of sequences decoded together.");
         timeToFirstToken = Meter.CreateHistogram<double>("steerserver_time_to_first_token_seconds", "s", "From request arrival to the first generated token.");
         timePerOutputToken = Meter.CreateHistogram<double>("steerserver_time_per_output_token_seconds", "s", "Mean time between generated tokens of one request, after the first.");
         requestDuration = Meter.CreateHistogram<double>("steerserver_request_duration_seconds", "s", "End-to-end time of generation requests.");
@@ -58,6 +60,7 @@ public sealed class ServerMetrics
     public void PromptTokens(int count) => promptTokens.Add(count);
     public void GenerationTokens(int count) => generationTokens.Add(count);
     public void Steered() => steered.Add(1);
+    public void DecodeStep(int batchSize) => decodeSteps.Add(1, new KeyValuePair<string, object?>("batch_size", batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     public void TimeToFirstToken(TimeSpan t) => timeToFirstToken.Record(t.TotalSeconds);
     public void TimePerOutputToken(TimeSpan t) => timePerOutputToken.Record(t.TotalSeconds);
     public void RequestDuration(TimeSpan t) => requestDuration.Record(t.TotalSeconds);

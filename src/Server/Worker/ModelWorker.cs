@@ -87,6 +87,7 @@ public sealed class ModelWorker(
                 queue.WaitForWork(TimeSpan.FromMilliseconds(draining ? 50 : 1000));
                 continue;
             }
+            metrics.DecodeStep(scheduler.Count);
             scheduler.Step();
             Volatile.Write(ref running, scheduler.Count);
         }
@@ -119,6 +120,7 @@ public sealed class ModelWorker(
 
     private void OnCompleted(Sequence s)
     {
+        metrics.GenerationTokens(s.Generated.Count);
         if (s.Finish == SequenceFinish.Error)
             logger.LogError("A sequence failed in the engine; its request gets the error and the batch goes on");
     }
