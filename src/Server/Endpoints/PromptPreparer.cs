@@ -23,12 +23,9 @@ public static class PromptPreparer
         var guide = steering is { IsDisabled: true }
             ? new GuideExtraction(contents, [])
             : GuideTags.Extract(contents, i => $"messages[{i}].content");
-        string text = model.Prompts.Render(request.Messages, guide.Contents, request.ChatTemplateKwargs);
+        var (text, runs) = model.Prompts.RenderWithContentRuns(request.Messages, guide.Contents, request.ChatTemplateKwargs);
         var encoding = model.Prompts.Encode(text);
-        bool needsSpans = guide.Spans.Count > 0 || steering is { IsDisabled: false } && (steering.Substrings.Count > 0 || steering.Influence is not null);
-        // A second rendering with marked contents gives exact content ranges; only worth it when spans are located.
-        string? marked = needsSpans ? model.Prompts.TryRenderMarked(request.Messages, guide.Contents, request.ChatTemplateKwargs) : null;
-        var rendered = TokenizedPrompt.ForMessages(text, encoding.Offsets, guide.Contents, marked);
+        var rendered = new TokenizedPrompt(text, encoding.Offsets, runs);
         return Finish(model, encoding.Ids, steering, rendered, guide.Spans);
     }
 
