@@ -42,7 +42,10 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw SteerException.InvalidModel(path, "file not found");
-        long length = new FileInfo(path).Length;
+        // Hugging Face cache snapshots are symlinks to blobs, and FileInfo.Length of a link is the link's own size.
+        var info = new FileInfo(path);
+        if (info.LinkTarget != null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
+        long length = info.Length;
         if (length < 8) throw SteerException.InvalidModel(path, $"truncated safetensors file ({length} bytes, the header length alone needs 8)");
 
         MemoryMappedFile? mapping = null;
