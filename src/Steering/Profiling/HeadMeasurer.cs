@@ -20,6 +20,9 @@ namespace SteerServer.Steering.Profiling;
 /// in floating point the reused rows differ from a steered full pass only by the rounding of "add the same constant
 /// to every logit of a row" (≈1e-7 relative).
 /// An example whose o is all zero (α = 1) is never affected, and its baseline is returned as is.
+/// When the per-example caches would not fit <see cref="DefaultCacheBudgetBytes"/> (large models, many examples),
+/// one cache is shared and the prefix is recomputed once per example for each <see cref="MeasureHeads"/> call
+/// (the profiler passes a layer's heads together).
 /// Not reused (the API has no entry point for it): in layers below the steered layer the rows from s on are also
 /// unchanged, so starting the pass at that layer would save another ≈ layer/num_layers of the work.
 /// </para>
@@ -30,10 +33,15 @@ public sealed class HeadMeasurer
     private readonly ExampleState[] states;
     private readonly float[] lastLogits;
     private readonly float[] targetLogits;
-    private readonly KvCache scratch; // for MeasureFromScratch, so the per-example caches keep their unsteered prefix bit for bit
+    private readonly KvCache scratch; // for MeasureFromScratch (and the shared mode), so per-example caches keep their unsteered prefix bit for bit
     private readonly int numLayers, numHeads, vocab;
 
-    public HeadMeasurer(IModelBackend backend, IReadOnlyList<ProfileExample> examples, ScalePosition mode, double alpha)
+    /// <summary>Per-example KV caches are kept while they fit in this many bytes (float32 K and V); beyond it, one cache is shared.</summary>
+    public const long DefaultCacheBudgetBytes = 2L << 30;
+
+    /// <param name="cacheBudgetBytes">above this total, the per-example caches are not kept: see <see cref="MeasureHeads"/></param>
+    public HeadMeasurer(IModelBackend backend, IReadOnlyList<ProfileExample> examples, ScalePosition mode, double alpha,
+                        long cacheBudgetBytes = DefaultCacheBudgetBytes)
     {
         ArgumentNullException.ThrowIfNull(backend);
         if (!(alpha > 0) || !double.IsFinite(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be finite and > 0");
@@ -45,6 +53,9 @@ public sealed class HeadMeasurer
         double lambda = Math.Log(alpha);
         states = new ExampleState[examples.Count];
         int maxTarget = 1, maxLength = 1;
+        long positions = examples.Sum(e => (long)e.PromptIds.Length + e.TargetIds.Length - 1);
+        var c = backend.Config;
+        KeepsCaches = positions * c.NumHiddenLayers * c.NumKeyValueHeads * c.HeadDim * 2 * sizeof(float) <= cacheBudgetBytes;
         for (int i = 0; i < examples.Count; i++)
         {
             var e = examples[i];
@@ -53,7 +64,7 @@ public sealed class HeadMeasurer
             int promptLength = e.PromptIds.Length;
             float[] row = PastaOffsets.Compute(mode, lambda, e.Ranges, promptLength);
             int? reuse = ReusablePrefix(row);
-            var cache = backend.CreateCache(promptLength + e.TargetIds.Length - 1);
+            var cache = KeepsCaches ? backend.CreateCache(promptLength + e.TargetIds.Length - 1) : null;
             states[i] = new ExampleState(row, reuse, cache);
             maxTarget = Math.Max(maxTarget, e.TargetIds.Length);
             maxLength = Math.Max(maxLength, promptLength + e.TargetIds.Length - 1);
@@ -62,12 +73,13 @@ public sealed class HeadMeasurer
         lastLogits = new float[vocab];
         targetLogits = new float[(maxTarget - 1) * vocab];
 
-        // The unsteered pass fills every cache; its rows before s stay valid for every steered head.
+        // The unsteered pass fills every kept cache; its rows before s stay valid for every steered head.
         Baseline = new ExampleMeasurement[examples.Count];
         for (int i = 0; i < examples.Count; i++)
         {
-            states[i].Cache.Reset();
-            Baseline[i] = Run(i, states[i].Cache, 0, null);
+            var cache = states[i].Cache ?? scratch;
+            cache.Reset();
+            Baseline[i] = Run(i, cache, 0, null);
         }
     }
 
@@ -87,20 +99,50 @@ public sealed class HeadMeasurer
         return states[index].Reuse is { } s ? e.PromptIds.Length - s + e.TargetIds.Length - 1 : 0;
     }
 
+    /// <summary>
+    /// True when every example keeps its own KV cache between heads (the unsteered prefix is computed once per
+    /// example); false when they would not fit the budget and one cache is shared (the prefix is recomputed once per
+    /// example for each <see cref="MeasureHeads"/> call, so callers pass several heads at a time).
+    /// </summary>
+    public bool KeepsCaches { get; }
+
     /// <summary>Every example with only (<paramref name="layer"/>, <paramref name="head"/>) steered, reusing the unsteered prompt prefix.</summary>
-    public ExampleMeasurement[] MeasureHead(int layer, int head)
+    public ExampleMeasurement[] MeasureHead(int layer, int head) => MeasureHeads([(layer, head)])[0];
+
+    /// <summary>
+    /// For each of <paramref name="heads"/>, every example with only that head steered, reusing the unsteered prompt
+    /// prefix: from the example's kept cache, or (shared mode) from one prefill per example for the whole list.
+    /// </summary>
+    public ExampleMeasurement[][] MeasureHeads(IReadOnlyList<(int Layer, int Head)> heads)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)layer, (uint)numLayers, nameof(layer));
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)head, (uint)numHeads, nameof(head));
-        var result = new ExampleMeasurement[states.Length];
+        foreach (var (layer, head) in heads)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)layer, (uint)numLayers, nameof(heads));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)head, (uint)numHeads, nameof(heads));
+        }
+        var result = new ExampleMeasurement[heads.Count][];
+        for (int k = 0; k < heads.Count; k++) result[k] = new ExampleMeasurement[states.Length];
         for (int i = 0; i < states.Length; i++)
         {
             var st = states[i];
-            if (st.Reuse is not { } s) { result[i] = Baseline[i]; continue; }
-            var offsets = new AttentionOffsets(numLayers, numHeads, st.Row.Length);
-            st.Row.CopyTo(offsets.GetOrCreate(layer, head), 0);
-            st.Cache.Truncate(s);
-            result[i] = Run(i, st.Cache, s, offsets);
+            if (st.Reuse is not { } s)
+            {
+                for (int k = 0; k < heads.Count; k++) result[k][i] = Baseline[i];
+                continue;
+            }
+            var cache = st.Cache ?? scratch;
+            if (st.Cache is null)
+            {
+                scratch.Reset();
+                if (s > 0) backend.Forward(scratch, Examples[i].PromptIds.AsSpan(0, s), null, lastLogits);
+            }
+            for (int k = 0; k < heads.Count; k++)
+            {
+                var offsets = new AttentionOffsets(numLayers, numHeads, st.Row.Length);
+                st.Row.CopyTo(offsets.GetOrCreate(heads[k].Layer, heads[k].Head), 0);
+                cache.Truncate(s);
+                result[k][i] = Run(i, cache, s, offsets);
+            }
         }
         return result;
     }
@@ -161,5 +203,6 @@ public sealed class HeadMeasurer
         return row.Length > 0 && row[0] != 0 ? promptLength - 1 : null;
     }
 
-    private sealed record ExampleState(float[] Row, int? Reuse, KvCache Cache);
+    /// <param name="Cache">the example's own cache holding the unsteered pass; null in the shared mode</param>
+    private sealed record ExampleState(float[] Row, int? Reuse, KvCache? Cache);
 }

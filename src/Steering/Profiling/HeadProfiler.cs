@@ -42,16 +42,32 @@ public sealed class HeadProfiler
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cpuStart = Environment.CpuUsage.TotalTime;
         int measured = 0;
+        // One head at a time when every example keeps its cache; otherwise the rest of a layer at once, so the shared
+        // cache's unsteered prefix is recomputed once per example and layer rather than per head.
+        var pending = new List<(int Layer, int Head)>();
         for (int l = 0; l < numLayers; l++)
             for (int h = 0; h < numHeads; h++)
+                if (!sidecar.Completed.ContainsKey((l, h))) pending.Add((l, h));
+        int next = 0;
+        while (next < pending.Count)
+        {
+            if (cancellationToken.IsCancellationRequested || measured == maxHeads) return Stop();
+            int count = 1;
+            if (!measurer.KeepsCaches)
+                while (next + count < pending.Count && pending[next + count].Layer == pending[next].Layer) count++;
+            if (maxHeads is { } max) count = Math.Min(count, max - measured);
+            var block = pending.GetRange(next, count);
+            var results = measurer.MeasureHeads(block);
+            for (int k = 0; k < block.Count; k++)
             {
-                if (sidecar.Completed.ContainsKey((l, h))) continue;
-                if (cancellationToken.IsCancellationRequested || measured == maxHeads) return Stop();
-                sidecar.Append(l, h, Reduce(measurer.MeasureHead(l, h)));
+                var (l, h) = block[k];
+                sidecar.Append(l, h, Reduce(results[k]));
                 measured++;
                 progress?.HeadDone(l, h);
                 onHeadMeasured?.Invoke(l, h);
             }
+            next += count;
+        }
         return Stop();
 
         ProfileRunStats Stop()

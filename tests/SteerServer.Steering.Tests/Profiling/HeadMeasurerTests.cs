@@ -43,6 +43,26 @@ public class HeadMeasurerTests
     }
 
     [Fact]
+    public void SharedCacheModeMeasuresTheSame()
+    {
+        var backend = ProfilingModels.Stories260K.Backend;
+        var kept = new HeadMeasurer(backend, Examples(), ScalePosition.Exclude, 0.01);
+        var shared = new HeadMeasurer(backend, Examples(), ScalePosition.Exclude, 0.01, cacheBudgetBytes: 0);
+        Assert.True(kept.KeepsCaches);
+        Assert.False(shared.KeepsCaches);
+        (int, int)[] heads = [(1, 0), (1, 4), (3, 6)];
+        var a = heads.Select(x => kept.MeasureHead(x.Item1, x.Item2)).ToArray();
+        var b = shared.MeasureHeads(heads);
+        for (int k = 0; k < heads.Length; k++)
+            for (int i = 0; i < a[k].Length; i++)
+            {
+                Assert.Equal(a[k][i].LogProb, b[k][i].LogProb, 1e-4);
+                Assert.Equal(a[k][i].Correct, b[k][i].Correct);
+            }
+        for (int i = 0; i < kept.Baseline.Length; i++) Assert.Equal(kept.Baseline[i].LogProb, shared.Baseline[i].LogProb, 1e-9);
+    }
+
+    [Fact]
     public void NoHeadsIsTheBaselineAndAlphaOneChangesNothing()
     {
         var model = ProfilingModels.Stories260K;

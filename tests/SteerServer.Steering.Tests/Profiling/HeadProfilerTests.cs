@@ -54,6 +54,26 @@ public sealed class HeadProfilerTests : IDisposable
     }
 
     [Fact]
+    public void SharedCacheModeWorksLayerByLayer()
+    {
+        var measurer = new HeadMeasurer(ProfilingModels.Stories260K.Backend,
+            [new("a", "t:1", [1, 403, 407, 261, 378, 302], [338, 284], [new TokenRange(3, 5)])], ScalePosition.Exclude, 0.01, cacheBudgetBytes: 0);
+        var profiler = new HeadProfiler(measurer);
+        string path = Path.Combine(dir, "s.jsonl");
+        using var cts = new CancellationTokenSource();
+        int calls = 0;
+        using (var sidecar = ProfileSidecar.Open(path, Fingerprint))
+        {
+            // Cancelled inside layer 1: that layer's heads are measured together, so the run stops after it.
+            var first = profiler.Run(sidecar, onHeadMeasured: (_, _) => { if (++calls == 11) cts.Cancel(); }, cancellationToken: cts.Token);
+            Assert.Equal(16, first.Measured);
+            Assert.Equal(4, profiler.Run(sidecar, maxHeads: 4).Measured); // max-heads cuts a block
+            Assert.Equal(20, profiler.Run(sidecar).Measured);
+            Assert.Equal(40, sidecar.Completed.Count);
+        }
+    }
+
+    [Fact]
     public void MaxHeadsStopsEarly()
     {
         var profiler = new HeadProfiler(Measurer());
