@@ -27,8 +27,10 @@ public sealed class ChatPrompt
 
     private readonly IReadOnlyDictionary<string, ChatTemplate> named;
 
-    private ChatPrompt(ChatTemplate template, IReadOnlyDictionary<string, ChatTemplate> named, string? bosToken, string? eosToken, bool isPlain)
+    private ChatPrompt(ChatTemplate template, IReadOnlyDictionary<string, ChatTemplate> named, string? bosToken, string? eosToken, bool isPlain,
+        IReadOnlyDictionary<string, object?>? otherSpecialTokens = null)
     {
+        OtherSpecialTokens = otherSpecialTokens ?? new Dictionary<string, object?>();
         Template = template;
         this.named = named;
         BosToken = bosToken;
@@ -45,6 +47,12 @@ public sealed class ChatPrompt
     public string? BosToken { get; }
 
     public string? EosToken { get; }
+
+    /// <summary>
+    /// The other special tokens transformers passes to the template (<c>unk_token</c>, <c>pad_token</c>, <c>sep_token</c>,
+    /// <c>cls_token</c>, <c>mask_token</c>, <c>additional_special_tokens</c>), when the config sets them.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> OtherSpecialTokens { get; }
 
     /// <summary>True when the model has no chat template and the plain format is used.</summary>
     public bool IsPlain { get; }
@@ -75,6 +83,12 @@ public sealed class ChatPrompt
         }
         var bos = TokenString(config?["bos_token"]);
         var eos = TokenString(config?["eos_token"]);
+        var others = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var key in (string[])["unk_token", "pad_token", "sep_token", "cls_token", "mask_token"])
+            if (TokenString(config?[key]) is { } token)
+                others[key] = token;
+        if (config?["additional_special_tokens"] is JsonArray extra)
+            others["additional_special_tokens"] = extra.Select(t => (object?)TokenString(t)).Where(t => t != null).ToList();
 
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
         var templateNode = config?["chat_template"];
@@ -116,7 +130,10 @@ public sealed class ChatPrompt
         }
 
         if (sources.Count == 0)
-            return FromTemplate(null, bos, eos);
+        {
+            var plain = ChatTemplate.Parse(PlainTemplateSource);
+            return new ChatPrompt(plain, new Dictionary<string, ChatTemplate> { ["default"] = plain }, bos, eos, isPlain: true, others);
+        }
 
         var named = new Dictionary<string, ChatTemplate>(StringComparer.Ordinal);
         foreach (var (name, text) in sources)
@@ -131,24 +148,38 @@ public sealed class ChatPrompt
             }
         }
         var main = named.TryGetValue("default", out var d) ? d : named.Values.First();
-        return new ChatPrompt(main, named, bos, eos, isPlain: false);
+        return new ChatPrompt(main, named, bos, eos, isPlain: false, others);
     }
 
     /// <summary>The template transformers would pick: "tool_use" when tools are given and it exists, else the default.</summary>
     public ChatTemplate SelectTemplate(bool hasTools) =>
         hasTools && named.TryGetValue("tool_use", out var t) ? t : Template;
 
-    /// <summary>A context with this model's bos/eos tokens filled in.</summary>
+    /// <summary>
+    /// A context with this model's special tokens filled in (bos/eos and <see cref="OtherSpecialTokens"/>;
+    /// <paramref name="chatTemplateKwargs"/> override them, as keyword arguments do in transformers).
+    /// </summary>
     public ChatTemplateContext CreateContext(object? messages, object? tools = null, bool addGenerationPrompt = true,
-        IReadOnlyDictionary<string, object?>? chatTemplateKwargs = null) => new()
+        IReadOnlyDictionary<string, object?>? chatTemplateKwargs = null)
     {
-        Messages = messages,
-        Tools = tools,
-        AddGenerationPrompt = addGenerationPrompt,
-        BosToken = BosToken,
-        EosToken = EosToken,
-        ChatTemplateKwargs = chatTemplateKwargs,
-    };
+        IReadOnlyDictionary<string, object?>? kwargs = chatTemplateKwargs;
+        if (OtherSpecialTokens.Count > 0)
+        {
+            var merged = new Dictionary<string, object?>(OtherSpecialTokens, StringComparer.Ordinal);
+            if (chatTemplateKwargs != null)
+                foreach (var kv in chatTemplateKwargs) merged[kv.Key] = kv.Value;
+            kwargs = merged;
+        }
+        return new()
+        {
+            Messages = messages,
+            Tools = tools,
+            AddGenerationPrompt = addGenerationPrompt,
+            BosToken = BosToken,
+            EosToken = EosToken,
+            ChatTemplateKwargs = kwargs,
+        };
+    }
 
     /// <summary>
     /// A context from a chat request body (<c>tokenize --chat FILE.json</c>, <c>generate --chat</c>):

@@ -33,8 +33,21 @@ internal static class ValueConverter
         IReadOnlyDictionary<string, object?> d => FromDictionary(d),
         IDictionary d => FromLegacyDictionary(d),
         IEnumerable e => e.Cast<object?>().Select(FromExternal).ToList(),
-        _ => throw SteerServer.Models.Errors.SteerException.InvalidRequest($"chat template: unsupported value of type {v.GetType().Name}"),
+        _ => FromObject(v),
     };
+
+    // Other objects (request DTOs): through their JSON form, as a Python caller would pass dicts.
+    private static object? FromObject(object v)
+    {
+        try
+        {
+            return FromElement(JsonSerializer.SerializeToElement(v, v.GetType()));
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException)
+        {
+            throw SteerServer.Models.Errors.SteerException.InvalidRequest($"chat template: cannot pass a value of type {v.GetType().Name} to the template ({e.Message})");
+        }
+    }
 
     private static PyDict FromDictionary(IEnumerable<KeyValuePair<string, object?>> d)
     {

@@ -32,6 +32,24 @@ public class ChatPromptTests
     }
 
     [Fact]
+    public void Load_OtherSpecialTokens_PassedToTemplate()
+    {
+        var prompt = ChatPrompt.Load(TestDataPaths.File("tokenizers", "llama2"));
+        Assert.Equal("<unk>", prompt.OtherSpecialTokens["unk_token"]);
+        var t = ChatTemplate.Parse("{{ unk_token }}|{{ bos_token }}");
+        Assert.Equal("<unk>|<s>", t.Render(prompt.CreateContext(Conversation)));
+    }
+
+    private sealed record Message(string role, string content);
+
+    [Fact]
+    public void Render_MessagesAsRecords_PassedThroughTheirJsonForm()
+    {
+        var prompt = ChatPrompt.FromTemplate("{% for m in messages %}{{ m.role }}:{{ m['content'] }};{% endfor %}");
+        Assert.Equal("user:hi;", prompt.Render(prompt.CreateContext(new[] { new Message("user", "hi") })));
+    }
+
+    [Fact]
     public void Load_Stories260K_NoTemplate_UsesPlainFormat()
     {
         var prompt = ChatPrompt.Load(TestDataPaths.Models("stories260K"));
