@@ -72,6 +72,7 @@ public sealed class CpuBackend : IModelBackend
             {
                 int n = Math.Min(MaxChunkRows, tokens.Length - start);
                 var s = State(n);
+                cache.EnsureAllocated(cache.Length + n);
                 for (int r = 0; r < n; r++)
                 {
                     s.Tokens[r] = tokens[start + r];
@@ -118,6 +119,7 @@ public sealed class CpuBackend : IModelBackend
                 for (int r = 0; r < n; r++)
                 {
                     var cache = caches[start + r];
+                    cache.EnsureAllocated(cache.Length + 1);
                     s.Tokens[r] = tokens[start + r];
                     s.Positions[r] = cache.Length;
                     s.Caches[r] = cache;

@@ -219,7 +219,7 @@ internal sealed class Decoder : IDisposable
         int keyStart = slidingWindow is int window ? Math.Max(0, pos - window + 1) : 0; // key j visible iff j ≤ i and i − j < window
         int keyEnd = pos + 1;
         ReadOnlySpan<float> offsetRow = s.Offsets[r]?.Get(stageLayer, h);
-        int block = cache.Capacity * headDim;
+        int block = cache.AllocatedPositions * headDim;
         Attention.Forward(
             s.Q.AsSpan(r * qDim + h * headDim, headDim),
             cache.Keys[stageLayer].AsSpan(cache.Index(kvh, 0), block),

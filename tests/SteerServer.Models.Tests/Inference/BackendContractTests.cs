@@ -90,6 +90,25 @@ public class BackendContractTests
     }
 
     [Fact]
+    public void KvCache_GrowsWithUse_AndKeepsItsContents()
+    {
+        // A cache created at the full context allocates little; growing past its first block (256 positions)
+        // mid-sequence must not change any logit compared with a cache sized exactly.
+        var rng = new Random(5);
+        var prompt = Enumerable.Range(0, 300).Select(i => i == 0 ? 1 : rng.Next(3, 512)).ToArray();
+        var big = Backend.CreateCache(512);
+        Assert.True(big.AllocatedPositions < 512);
+        var exact = Backend.CreateCache(301);
+        var a = new float[512];
+        var b = new float[512];
+        Backend.Forward(big, prompt.AsSpan(0, 250), null, a);
+        for (int i = 250; i < 300; i++) Backend.DecodeBatch([big], [prompt[i]], [], a);
+        Backend.Forward(exact, prompt, null, b);
+        Assert.True(big.AllocatedPositions >= 300);
+        for (int v = 0; v < 512; v++) Assert.True(Math.Abs(a[v] - b[v]) <= 1e-4, $"id {v}: {a[v]} vs {b[v]}");
+    }
+
+    [Fact]
     public void Threads_One_GivesTheSameLogits()
     {
         using var model = Model.Load(TestDataPaths.Models("tiny-qwen2"), new ModelLoadOptions { Threads = 1 });
