@@ -48,7 +48,7 @@ internal sealed class BpeModel
                 throw SteerException.InvalidModel("tokenizer.json", $"model.unk_token '{unkToken}' is not in the vocabulary");
         }
 
-        merges = new Dictionary<long, (int, int)>(mergeList.Count);
+        merges = new Dictionary<long, (int, int)>(mergeList.Count, PairComparer.Instance);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (left, right) = mergeList[rank];
@@ -231,4 +231,17 @@ internal sealed class BpeModel
     private static long Priority(int rank, int pos) => ((long)rank << 32) | (uint)pos;
 
     private readonly record struct Symbol(int Id, int Length);
+
+    /// <summary>
+    /// long's own hash is high ^ low, which sends every (x, x) pair to bucket 0 and made a word
+    /// like "aaaa…" walk a chain of hundreds of merges per lookup; a multiplicative hash spreads them.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 32);
+    }
 }

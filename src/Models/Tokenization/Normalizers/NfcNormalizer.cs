@@ -25,8 +25,8 @@ internal sealed class NfcNormalizer : INormalizer
         int pos = 0;
         while (pos < text.Length)
         {
-            // Fast path: a character below U+0300 followed by another is a whole, unchanged segment.
-            if (text[pos] < '\u0300' && (pos + 1 == text.Length || text[pos + 1] < '\u0300')) { pos++; continue; }
+            // Fast path: an inert character (e.g. ASCII, CJK) followed by another is a whole, unchanged segment.
+            if (UnicodeNfc.IsInert(text[pos]) && (pos + 1 == text.Length || UnicodeNfc.IsInert(text[pos + 1]))) { pos++; continue; }
             // Collect one segment: a segment start, then everything that may combine with it.
             segment.Clear();
             units.Clear();

@@ -26,10 +26,26 @@ internal static class UnicodeNfc
     // they reorder with the marks around them, so they cannot start a segment.
     private static readonly HashSet<int> startsWithNonStarter = [.. decompositions.Where(kv => Ccc(kv.Value[0]) != 0).Select(kv => kv.Key)];
 
+    /// <summary>
+    /// True for a BMP character that starts a segment, cannot combine with anything before it and
+    /// does not change on its own: two such characters in a row need no work.
+    /// </summary>
+    public static bool IsInert(char c) => inert[c];
+
+    private static bool[] BuildInert()
+    {
+        var table = new bool[char.MaxValue + 1];
+        for (int c = 0; c <= char.MaxValue; c++)
+            table[c] = !char.IsSurrogate((char)c) && IsSegmentStart(c) && !MayChange(c) && !(c >= LBase && c < LBase + LCount) && !(c >= SBase && c < SBase + SCount);
+        return table;
+    }
+
     /// <summary>True if a lone character changes under NFC (singletons and composition exclusions).</summary>
     public static bool MayChange(int cp) => cp >= 0xC0 && unstable.Contains(cp);
 
     private static readonly HashSet<int> unstable = [.. decompositions.Keys.Where(cp => Normalize([cp]) is var n && (n.Count != 1 || n[0] != cp))];
+
+    private static readonly bool[] inert = BuildInert(); // after every table it reads (static initialisers run in order)
 
     /// <summary>NFC of a code point sequence.</summary>
     public static List<int> Normalize(List<int> cps) => [.. NormalizeWithChanges(cps).Select(x => x.Cp)];
