@@ -49,7 +49,7 @@ internal static class ServeCommand
         foreach (var (flag, key) in Flags)
         {
             if (!cli.Has(flag)) continue;
-            string value = flag == "log-prompts" ? cli.String(flag) ?? "true" : cli.Required(flag);
+            string value = flag == "log-prompts" ? "true" : cli.Required(flag); // a switch: present = on
             result.Add($"--{key}={value}");
         }
         if (cli.Has("api-key"))
