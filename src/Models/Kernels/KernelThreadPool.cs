@@ -151,13 +151,17 @@ public sealed unsafe class KernelThreadPool : IDisposable
                 spins = 0;
             }
             if (disposed) return;
-            // Read the id, then the job fields: if the job moved on meanwhile, every claim below fails.
-            int id = (int)(Volatile.Read(ref cursor) >> 32);
+            // Read the published id, then the job fields: if the job moved on meanwhile, every claim below fails.
+            // While the job is still being set up its fields are not written yet: reading them then and claiming
+            // once it is published would run the previous job's work on stale pointers (and never finish the count).
+            long published = Volatile.Read(ref cursor);
+            if ((int)published == Pending) { Thread.SpinWait(1); continue; }
+            int id = (int)(published >> 32);
             var work = jobWork;
             var context = jobContext;
             int items = jobItems, chunk = jobChunk;
             RunChunks(id, work, context, items, chunk);
-            if ((int)Volatile.Read(ref cursor) != Pending) seenJob = id; // else: set up, not yet published: look again
+            seenJob = id;
         }
     }
 
