@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SteerServer.Models.Errors;
 using SteerServer.Server.Contracts;
@@ -28,5 +29,6 @@ public static class ModelEndpoints
     }
 
     private static ModelCard Card(ServedModel m) =>
-        new(m.Name, m.Created, m.MaxContext, m.Model.Config.NumHiddenLayers, m.Model.Config.NumAttentionHeads, m.Model.Config.NumKeyValueHeads);
+        new(m.Name, m.Created, m.MaxContext, m.Model.Config.NumHiddenLayers, m.Model.Config.NumAttentionHeads, m.Model.Config.NumKeyValueHeads,
+            m.SteeringLimits.DefaultHeadConfig?.Resolve(m.SteeringLimits).ToDictionary(e => e.Key.ToString(CultureInfo.InvariantCulture), e => e.Value));
 }

@@ -215,8 +215,29 @@ public sealed class GenerationTests(ServerFactory factory) : IClassFixture<Serve
         Assert.Equal(512, card.GetProperty("max_model_len").GetInt32());
         Assert.Equal(5, card.GetProperty("num_hidden_layers").GetInt32());
         Assert.Equal(8, card.GetProperty("num_attention_heads").GetInt32());
+        Assert.Equal(JsonValueKind.Null, card.GetProperty("default_head_config").ValueKind); // none configured
         var one = await Json.ReadAsync(await factory.CreateClient().GetAsync("/v1/models/stories260K", Ct.Token));
         Assert.Equal(card.GetRawText(), one.GetRawText());
+    }
+
+    [Fact]
+    public async Task Models_WithDefaultHeadConfig_ShowItAndSteerWithIt()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"steer-heads-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, "{\"3\":[5,1,1],\"1\":[0]}"); // unsorted, with a duplicate head: shown resolved
+        try
+        {
+            await using var server = await KestrelServer.StartAsync(new Dictionary<string, string?> { ["SteerServer:Model:DefaultHeadConfig"] = file });
+            var card = await Json.ReadAsync(await server.Http.GetAsync("/v1/models/stories260K", Ct.Token));
+            Assert.Equal("{\"1\":[0],\"3\":[1,5]}", card.GetProperty("default_head_config").GetRawText());
+
+            var body = await Json.PostAsync(server.Http, "/v1/completions",
+                "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":2,\"temperature\":0,\"steering\":{\"substrings\":[\"upon\"]}}", Ct.Token);
+            var applied = body.GetProperty("steering_applied");
+            Assert.Equal(2, applied.GetProperty("layers").GetInt32());
+            Assert.Equal(3, applied.GetProperty("heads").GetInt32());
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]
