@@ -72,8 +72,11 @@ public sealed class WorkerLoadTests
         });
         Assert.Equal(0, await server.MetricAsync("steerserver_cancelled_requests_total"));
         // 8 choices × 500 tokens, one after another in the single batch slot: far more work than the client waits for.
+        // No response draining: HttpClient would otherwise read the rest of a short stream to reuse the connection,
+        // and on a fast machine the server could finish the whole job within that drain instead of seeing the client leave.
+        using var leavingClient = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.Address };
         using (var request = Stream("{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":500,\"n\":8,\"temperature\":0,\"stream\":true}"))
-        using (var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct.Token))
+        using (var response = await leavingClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct.Token))
         {
             var events = Sse.ReadAsync(response, Ct.Token).GetAsyncEnumerator(Ct.Token);
             for (int i = 0; i < 3; i++) Assert.True(await events.MoveNextAsync());
