@@ -39,6 +39,7 @@ internal static class BenchCommand
         int repeat = args.Int("repeat", 3);
         bool json = args.Flag("json");
         bool kernels = args.Flag("kernels");
+        bool bestOnly = args.Flag("best-only");
         args.ThrowOnUnused();
 
         if (threads < 1) throw SteerException.InvalidRequest("--threads must be at least 1", "threads");
@@ -46,7 +47,7 @@ internal static class BenchCommand
         if (promptTokens < 1 || genTokens < 1) throw SteerException.InvalidRequest("--prompt-tokens and --gen-tokens must be at least 1");
         KernelThreadPool.ConfigureDefault(threads);
 
-        if (kernels) return KernelBench.Run(threads, repeat, json);
+        if (kernels) return KernelBench.Run(threads, repeat, json, bestOnly);
         if ((modelDir == null) == (shape == null)) throw SteerException.InvalidRequest("give exactly one of --model DIR or --random SHAPE", "model");
 
         if (!json)

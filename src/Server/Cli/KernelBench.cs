@@ -11,7 +11,7 @@ namespace SteerServer.Server.Cli;
 /// </summary>
 internal static class KernelBench
 {
-    public static int Run(int threads, int repeat, bool json)
+    public static int Run(int threads, int repeat, bool json, bool onlyBest = false)
     {
         var pool = KernelThreadPool.Default;
         var rng = new Random(42);
@@ -20,7 +20,10 @@ internal static class KernelBench
         {
             ("decode lm_head", 49152, 576, 1),
             ("decode lm_head", 49152, 576, 8),
+            ("prefill q/o", 576, 576, 128),
+            ("prefill k/v", 192, 576, 128),
             ("prefill gate", 1536, 576, 128),
+            ("prefill down", 576, 1536, 128),
         };
         foreach (var (shapeName, rows, cols, n) in shapes)
         {
@@ -35,6 +38,7 @@ internal static class KernelBench
                 var w = WeightMatrix.Quantize(f32, dtype);
                 foreach (var variant in KernelDispatch.Available)
                 {
+                    if (onlyBest && variant != KernelDispatch.BestVariant) continue;
                     if (variant == KernelVariant.Scalar && n > 1) continue; // minutes, and not informative
                     w.MatMul(x, y, n, pool, variant); // warm-up
                     int iters = Math.Max(3, (int)(2e8 / ((double)w.ByteSize + (double)rows * cols * n * 4)));
