@@ -2,6 +2,7 @@ using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 using SteerServer.Steering.Guide;
 using SteerServer.Steering.Influence;
+using SteerServer.TestData;
 
 namespace SteerServer.Steering.Tests;
 
@@ -43,10 +44,10 @@ public class SteeredGoldenTests
 
         var all = new float[prompt.Length * vocab];
         backend.Forward(backend.CreateCache(prompt.Length), prompt, plan.Offsets, all, allPositions: true);
-        GoldenCompare.Logits(c.GetProperty("logits_last"), all.AsSpan((prompt.Length - 1) * vocab), $"{model}/{caseName} logits_last");
+        GoldenAssert.Logits(c.GetProperty("logits_last"), all.AsSpan((prompt.Length - 1) * vocab), $"{model}/{caseName} logits_last");
         var top5 = c.GetProperty("prompt_top5");
         for (int i = 0; i < prompt.Length; i++)
-            GoldenCompare.Top5(top5[i], all.AsSpan(i * vocab, vocab), $"{model}/{caseName} prompt_top5[{i}]");
+            GoldenAssert.Top5(top5[i], all.AsSpan(i * vocab, vocab), $"{model}/{caseName} prompt_top5[{i}]");
 
         var greedy = c.GetProperty("greedy");
         int steps = greedy.GetProperty("ids").GetArrayLength();
@@ -56,7 +57,7 @@ public class SteeredGoldenTests
         var ids = new int[steps];
         for (int s = 0; s < steps; s++)
         {
-            GoldenCompare.Top5(greedy.GetProperty("top5")[s], logits, $"{model}/{caseName} greedy.top5[{s}]");
+            GoldenAssert.Top5(greedy.GetProperty("top5")[s], logits, $"{model}/{caseName} greedy.top5[{s}]");
             ids[s] = Sampler.ArgMax(logits);
             if (s + 1 < steps) backend.DecodeBatch([cache], [ids[s]], [plan.Offsets], logits);
         }

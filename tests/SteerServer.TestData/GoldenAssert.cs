@@ -1,9 +1,11 @@
 using System.Text.Json;
 
-namespace SteerServer.Models.Tests.Inference;
+using Xunit;
+
+namespace SteerServer.TestData;
 
 /// <summary>Comparisons against golden JSON, as golden/README.md "Recommended tolerances" describes.</summary>
-internal static class GoldenAssert
+public static class GoldenAssert
 {
     public static JsonElement Load(string path)
     {
