@@ -48,8 +48,8 @@ public class Q8ModelTests
 
     private static double CompareTop5(ReadOnlySpan<float> reference, ReadOnlySpan<float> quantised, string where)
     {
-        var lpA = LogSoftmax(reference);
-        var lpB = LogSoftmax(quantised);
+        var lpA = GoldenAssert.LogSoftmax(reference);
+        var lpB = GoldenAssert.LogSoftmax(quantised);
         var top = Enumerable.Range(0, lpA.Length).OrderByDescending(i => lpA[i]).Take(5);
         double worst = 0;
         foreach (int id in top)
@@ -59,18 +59,6 @@ public class Q8ModelTests
             worst = Math.Max(worst, d);
         }
         return worst;
-    }
-
-    private static double[] LogSoftmax(ReadOnlySpan<float> logits)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float v in logits) max = Math.Max(max, v);
-        double sum = 0;
-        foreach (float v in logits) sum += Math.Exp(v - max);
-        double lse = max + Math.Log(sum);
-        var r = new double[logits.Length];
-        for (int i = 0; i < r.Length; i++) r[i] = logits[i] - lse;
-        return r;
     }
 
     private static float[] Prefill(IModelBackend backend, int[] prompt, out KvCache cache)
