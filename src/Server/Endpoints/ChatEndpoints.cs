@@ -2,7 +2,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SteerServer.Models.Errors;
 using SteerServer.Server.Contracts;
-using SteerServer.Server.Errors;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Streaming;
 using SteerServer.Server.Validation;
@@ -19,10 +18,7 @@ public static class ChatEndpoints
             .WithName("CreateChatCompletion")
             .WithSummary("Chat completion, optionally steered; stream: true gives server-sent events")
             .WithMetadata(new RequestBodyMetadata(typeof(ChatCompletionRequest)))
-            .Produces<ApiErrorBody>(StatusCodes.Status400BadRequest)
-            .Produces<ApiErrorBody>(StatusCodes.Status404NotFound)
-            .Produces<ApiErrorBody>(StatusCodes.Status429TooManyRequests)
-            .Produces<ApiErrorBody>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesGenerationErrors();
         return app;
     }
 

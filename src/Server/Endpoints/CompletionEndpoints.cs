@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SteerServer.Server.Contracts;
-using SteerServer.Server.Errors;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Streaming;
 using SteerServer.Server.Validation;
@@ -18,10 +17,7 @@ public static class CompletionEndpoints
             .WithName("CreateCompletion")
             .WithSummary("Text completion of raw prompts (text or token ids), optionally steered; stream: true gives server-sent events")
             .WithMetadata(new RequestBodyMetadata(typeof(CompletionRequest)))
-            .Produces<ApiErrorBody>(StatusCodes.Status400BadRequest)
-            .Produces<ApiErrorBody>(StatusCodes.Status404NotFound)
-            .Produces<ApiErrorBody>(StatusCodes.Status429TooManyRequests)
-            .Produces<ApiErrorBody>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesGenerationErrors();
         return app;
     }
 
