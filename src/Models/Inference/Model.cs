@@ -38,9 +38,11 @@ public sealed class Model : IDisposable
         var checkpoint = Checkpoint.Open(dir);
         try
         {
-            var weights = DecoderWeights.Load(checkpoint, config, traits,
-                options.DType is { } dtype ? w => WeightMatrix.Quantize(w, dtype) : null);
-            var backend = new CpuBackend(config, traits, weights, options.Threads, owner: checkpoint);
+            // Every matrix is packed into the kernels' panel layout, in the requested dtype, on huge pages.
+            var arena = new WeightArena();
+            var weights = DecoderWeights.Load(checkpoint, config, traits, w => WeightMatrix.Quantize(w, options.DType ?? w.DType, arena));
+            checkpoint.Dispose(); // nothing points into the mapped files any more (vectors are copied too)
+            var backend = new CpuBackend(config, traits, weights, options.Threads);
             return new Model(dir, config, traits, backend);
         }
         catch (Exception e) when (e is not SteerException)

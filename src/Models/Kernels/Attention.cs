@@ -40,6 +40,11 @@ public static class Attention
         if (v == KernelVariant.V512 && headDim % Vector512<float>.Count != 0) v = KernelVariant.V256;
         if (v == KernelVariant.V256 && headDim % Vector256<float>.Count != 0) v = KernelVariant.Scalar;
 
+        // The cache block is usually cold (a decode step streams all weights between two layers' attention):
+        // ask for all of it at once, so the loads below wait on memory bandwidth, not on one miss at a time.
+        Prefetch(keys.Slice(keyStart * headDim, count * headDim));
+        Prefetch(values.Slice(keyStart * headDim, count * headDim));
+
         // 1. logits: scale · q·k_j
         if (v == KernelVariant.V512) Scores512(q, keys, headDim, keyStart, scale, s);
         else if (v == KernelVariant.V256) Scores256(q, keys, headDim, keyStart, scale, s);
@@ -74,6 +79,13 @@ public static class Attention
             for (int j = 0; j < count; j++)
                 TensorPrimitives.MultiplyAdd(values.Slice((keyStart + j) * headDim, headDim), s[j], o, o);
         }
+    }
+
+    private static unsafe void Prefetch(ReadOnlySpan<float> block)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        fixed (float* p = block)
+            for (int i = 0; i < block.Length; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + i);
     }
 
     // headDim is a multiple of the width (checked by the caller): no tails. Inlined loops instead of one

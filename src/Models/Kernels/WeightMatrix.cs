@@ -1,24 +1,40 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace SteerServer.Models.Kernels;
 
 /// <summary>
-/// A row-major weight <c>[Rows, Cols]</c> in Hugging Face <c>Linear</c> layout (out_features × in_features),
-/// kept in its stored <see cref="DType"/> (usually memory-mapped). <see cref="MatMul(ReadOnlySpan{float}, Span{float}, int)"/>
-/// computes <c>y[n, Rows] = x[n, Cols] · Wᵀ</c> in f32 on the <see cref="KernelThreadPool"/>, allocating nothing.
+/// A weight <c>[Rows, Cols]</c> in Hugging Face <c>Linear</c> layout (out_features × in_features), kept in its
+/// <see cref="DType"/>. <see cref="MatMul(ReadOnlySpan{float}, Span{float}, int)"/> computes <c>y[n, Rows] = x[n, Cols] · Wᵀ</c>
+/// in f32 on the <see cref="KernelThreadPool"/>, allocating nothing.
 /// <para>
-/// Layout of <see cref="DType.Q8_0"/> data (made by <see cref="Quantize(WeightMatrix, DType)"/>): the int8 values
-/// <c>[Rows, Cols]</c>, then at the next 64-byte boundary the f32 scales <c>[Rows, Cols/32]</c>, then 16 floats of padding.
+/// A checkpoint's tensor arrives row-major (a view of the mapped file); <see cref="Quantize(WeightMatrix, DType, WeightArena?)"/>
+/// makes the layout the kernels read:
 /// </para>
+/// <list type="bullet">
+/// <item>f32/bf16/f16: <b>panels</b> of <see cref="PanelRows"/> rows stored column by column: element (r, c) is at
+/// <c>((r / 16) · Cols + c) · 16 + r % 16</c>. One vector load is one column of 16 rows, so each vector lane
+/// accumulates one output row (no horizontal sums, no column tails) and the weights stream sequentially.
+/// The last panel is padded with zero rows.</item>
+/// <item>q8_0: the int8 values <c>[Rows, Cols]</c> row-major, then at the next 64-byte boundary the f32 scales
+/// <c>[Rows, Cols/32]</c>, then 16 floats of padding.</item>
+/// </list>
 /// </summary>
 public sealed unsafe class WeightMatrix
 {
-    private readonly byte* data;
-    private readonly object? owner; // keeps the mapping (or managed buffer) alive
+    /// <summary>Rows per panel of the packed float layout: one Vector512 of f32.</summary>
+    public const int PanelRows = 16;
 
+    private readonly byte* data;
+    private readonly object? owner; // keeps the mapping (or native buffer) alive
+
+    /// <summary>A row-major view of <paramref name="data"/> (e.g. a mapped checkpoint tensor); pack it with <see cref="Quantize"/> before <see cref="MatMul(ReadOnlySpan{float}, Span{float}, int)"/>.</summary>
     public WeightMatrix(DType dtype, int rows, int cols, byte* data, object? owner)
+        : this(dtype, rows, cols, data, owner, packed: false)
+    {
+    }
+
+    private WeightMatrix(DType dtype, int rows, int cols, byte* data, object? owner, bool packed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
@@ -29,70 +45,78 @@ public sealed unsafe class WeightMatrix
         Cols = cols;
         this.data = data;
         this.owner = owner;
+        IsPacked = packed || dtype == DType.Q8_0; // q8_0 has one layout
     }
 
     public DType DType { get; }
     public int Rows { get; }
     public int Cols { get; }
+
+    /// <summary>In the layout the kernels read (see the class summary); a row-major view is not.</summary>
+    public bool IsPacked { get; }
+
     internal byte* Data => data;
     internal object? Owner => owner;
 
-    /// <summary>Bytes one full pass over the weights reads (what a decode step streams from memory).</summary>
-    public long ByteSize => DType switch
-    {
-        DType.F32 => (long)Rows * Cols * 4,
-        DType.BF16 or DType.F16 => (long)Rows * Cols * 2,
-        _ => (long)Rows * Cols + (long)Rows * (Cols / Kernels.Quantize.BlockSize) * 4,
-    };
+    private int Panels => (Rows + PanelRows - 1) / PanelRows;
 
-    /// <summary>A managed f32 weight, for tests and random models.</summary>
+    /// <summary>Bytes one full pass over the weights reads (what a decode step streams from memory).</summary>
+    public long ByteSize => StorageBytes(DType, Rows, Cols, IsPacked);
+
+    private static long StorageBytes(DType dtype, int rows, int cols, bool packed)
+    {
+        long paddedRows = packed ? (rows + PanelRows - 1) / PanelRows * (long)PanelRows : rows;
+        return dtype switch
+        {
+            DType.F32 => paddedRows * cols * 4,
+            DType.BF16 or DType.F16 => paddedRows * cols * 2,
+            DType.Q8_0 => Q8ScaleOffset(rows, cols) + ((long)rows * (cols / Kernels.Quantize.BlockSize) + 16) * 4,
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+        };
+    }
+
+    /// <summary>A packed f32 weight from row-major values, for tests and benchmarks.</summary>
     public static WeightMatrix FromArray(float[] values, int rows, int cols)
     {
         if (values.Length != rows * cols) throw new ArgumentException($"expected {rows}×{cols} values, got {values.Length}");
-        var handle = GCHandle.Alloc(values, GCHandleType.Pinned);
-        return new WeightMatrix(DType.F32, rows, cols, (byte*)handle.AddrOfPinnedObject(), new PinnedArray(handle));
+        fixed (float* p = values)
+            return Quantize(new WeightMatrix(DType.F32, rows, cols, (byte*)p, values), DType.F32);
     }
 
     /// <summary>
-    /// This weight converted to <paramref name="target"/> in new native memory: q8_0 (per 32-block absmax,
-    /// as llama.cpp), bf16 (round to nearest even), f16, or f32. The same dtype returns <paramref name="source"/> itself,
-    /// and so does q8_0 for a column count that is not a multiple of 32 (e.g. stories260K's intermediate size 172).
+    /// This weight in <paramref name="target"/> and the kernels' layout, in new native memory (from <paramref name="arena"/>
+    /// if given): q8_0 (per 32-block absmax, as llama.cpp), bf16 (round to nearest even), f16, or f32. q8_0 of a column
+    /// count that is not a multiple of 32 (e.g. stories260K's intermediate size 172) keeps the source dtype, as llama.cpp's
+    /// quantizer does. A weight already packed in the target dtype is returned as it is.
     /// </summary>
-    public static WeightMatrix Quantize(WeightMatrix source, DType target)
+    public static WeightMatrix Quantize(WeightMatrix source, DType target, WeightArena? arena = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.DType == target) return source;
         int rows = source.Rows, cols = source.Cols;
-        // q8_0 blocks need whole 32-column blocks per row; like llama.cpp's quantizer, such a matrix keeps its dtype.
-        if (target == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0) return source;
-        long bytes = target switch
-        {
-            DType.F32 => (long)rows * cols * 4,
-            DType.BF16 or DType.F16 => (long)rows * cols * 2,
-            DType.Q8_0 => Q8ScaleOffset(rows, cols) + ((long)rows * (cols / Kernels.Quantize.BlockSize) + 16) * 4,
-            _ => throw new ArgumentOutOfRangeException(nameof(target)),
-        };
-        var buffer = new NativeBuffer(bytes);
-        byte* dst = buffer.Pointer;
+        if (target == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0) target = source.DType;
+        if (source.DType == target && source.IsPacked) return source;
+        long bytes = StorageBytes(target, rows, cols, packed: true);
+        var (pointer, owner) = (arena ?? new WeightArena(Math.Max(bytes, 64))).Allocate(bytes);
+        byte* dst = (byte*)pointer;
+        if (target != DType.Q8_0) NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
         var row = new float[cols];
         fixed (float* pr = row)
         {
             for (int r = 0; r < rows; r++)
             {
                 source.RowToF32(r, row);
+                // Element c of row r in a panel: ((r / 16) · cols + c) · 16 + r % 16.
+                long panelBase = (long)(r / PanelRows) * cols * PanelRows + r % PanelRows;
                 switch (target)
                 {
                     case DType.F32:
-                        row.AsSpan().CopyTo(new Span<float>(dst + (long)r * cols * 4, cols));
+                        for (int c = 0; c < cols; c++) ((float*)dst)[panelBase + (long)c * PanelRows] = row[c];
                         break;
                     case DType.BF16:
-                        {
-                            var o = (ushort*)dst + (long)r * cols;
-                            for (int c = 0; c < cols; c++) o[c] = ToBf16(row[c]);
-                            break;
-                        }
+                        for (int c = 0; c < cols; c++) ((ushort*)dst)[panelBase + (long)c * PanelRows] = ToBf16(row[c]);
+                        break;
                     case DType.F16:
-                        TensorPrimitives.ConvertToHalf(row, new Span<Half>(dst + (long)r * cols * 2, cols));
+                        for (int c = 0; c < cols; c++) ((Half*)dst)[panelBase + (long)c * PanelRows] = (Half)row[c];
                         break;
                     case DType.Q8_0:
                         Kernels.Quantize.RowQ8_0(pr, cols, (sbyte*)dst + (long)r * cols,
@@ -101,7 +125,7 @@ public sealed unsafe class WeightMatrix
                 }
             }
         }
-        return new WeightMatrix(target, rows, cols, dst, buffer);
+        return new WeightMatrix(target, rows, cols, dst, owner, packed: true);
     }
 
     /// <summary>Copies row <paramref name="row"/> into <paramref name="destination"/> as f32 (embedding lookup).</summary>
@@ -122,6 +146,7 @@ public sealed unsafe class WeightMatrix
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         if (x.Length < (long)n * Cols) throw new ArgumentException($"x has {x.Length} values, needs {n}×{Cols}", nameof(x));
         if (y.Length < (long)n * Rows) throw new ArgumentException($"y has {y.Length} values, needs {n}×{Rows}", nameof(y));
+        if (!IsPacked) throw new InvalidOperationException("a row-major view must be packed with WeightMatrix.Quantize before MatMul");
         if (n == 0 || Rows == 0) return;
         if (Cols == 0) { y[..(n * Rows)].Clear(); return; }
         fixed (float* px = x)
@@ -143,33 +168,36 @@ public sealed unsafe class WeightMatrix
                 for (int i = 0; i < n; i++)
                     Kernels.Quantize.RowQ8_0(px + (long)i * Cols, Cols, job.XQ + (long)i * Cols, job.XD + (long)i * blocks, job.Variant);
             }
-            int tiles = (Rows + 3) / 4;
-            pool.Run(&RunTiles, &job, tiles, ChunkTiles(tiles, n, pool.ThreadCount));
+            // Work items: panels of 16 rows (float layouts) or tiles of 4 rows (q8_0).
+            int rowsPerItem = DType == DType.Q8_0 ? 4 : PanelRows;
+            int items = (Rows + rowsPerItem - 1) / rowsPerItem;
+            pool.Run(&RunItems, &job, items, ChunkItems(items, rowsPerItem, n, pool.ThreadCount));
         }
     }
 
-    /// <summary>Row tiles (of 4 rows) per work item: small enough that a chunk of weights stays in L2 while all inputs pass
-    /// over it and that threads can even out, large enough that tiny products stay on the calling thread.</summary>
-    private int ChunkTiles(int tiles, int n, int threads)
+    /// <summary>Items per chunk: small enough that a chunk of weights stays in L2 while all inputs pass over it and that
+    /// threads can even out, large enough that tiny products stay on the calling thread.</summary>
+    private int ChunkItems(int items, int rowsPerItem, int n, int threads)
     {
         long macs = (long)Rows * Cols * n;
-        if (threads == 1 || macs < 64 * 1024) return tiles; // not worth waking a thread
-        long rowBytes = DType switch { DType.F32 => 4L * Cols, DType.Q8_0 => Cols + Cols / 8, _ => 2L * Cols };
-        int byCache = (int)Math.Clamp(96 * 1024 / (4 * rowBytes), 1, int.MaxValue);
-        int byBalance = Math.Max(1, tiles / (threads * 4));
+        if (threads == 1 || macs < 64 * 1024) return items; // not worth waking a thread
+        long itemBytes = rowsPerItem * (DType switch { DType.F32 => 4L * Cols, DType.Q8_0 => Cols + Cols / 8, _ => 2L * Cols });
+        int byCache = (int)Math.Clamp(96 * 1024 / itemBytes, 1, int.MaxValue);
+        int byBalance = Math.Max(1, items / (threads * 4));
         return Math.Min(byCache, byBalance);
     }
 
-    private static void RunTiles(void* context, int start, int end)
+    private static void RunItems(void* context, int start, int end)
     {
         ref var job = ref Unsafe.AsRef<MatMulJob>(context);
-        int r0 = start * 4, r1 = Math.Min(end * 4, job.Rows);
         switch (job.DType)
         {
-            case DType.F32: MatMulFloat<MatMulF32>.Rows(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, r0, r1, job.N); break;
-            case DType.BF16: MatMulFloat<MatMulBf16>.Rows(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, r0, r1, job.N); break;
-            case DType.F16: MatMulFloat<MatMulF16>.Rows(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, r0, r1, job.N); break;
-            case DType.Q8_0: MatMulQ8_0.Rows(job.Variant, (sbyte*)job.W, job.WD, job.Cols, job.XQ, job.XD, job.Y, job.Rows, r0, r1, job.N); break;
+            case DType.F32: MatMulFloat<MatMulF32>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
+            case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
+            case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
+            case DType.Q8_0:
+                MatMulQ8_0.Rows(job.Variant, (sbyte*)job.W, job.WD, job.Cols, job.XQ, job.XD, job.Y, job.Rows, start * 4, Math.Min(end * 4, job.Rows), job.N);
+                break;
         }
     }
 
@@ -198,58 +226,30 @@ public sealed unsafe class WeightMatrix
 
     private void RowToF32(int row, Span<float> destination)
     {
+        if (DType == DType.Q8_0)
+        {
+            int blocks = Cols / Kernels.Quantize.BlockSize;
+            var q = (sbyte*)data + (long)row * Cols;
+            var d = (float*)(data + Q8ScaleOffset(Rows, Cols)) + (long)row * blocks;
+            for (int c = 0; c < Cols; c++) destination[c] = q[c] * d[c / Kernels.Quantize.BlockSize];
+            return;
+        }
+        // Element c of the row is at first + c · step: consecutive when row-major, one panel column apart when packed.
+        long first = IsPacked ? (long)(row / PanelRows) * Cols * PanelRows + row % PanelRows : (long)row * Cols;
+        int step = IsPacked ? PanelRows : 1;
         switch (DType)
         {
             case DType.F32:
-                new ReadOnlySpan<float>(data + (long)row * Cols * 4, Cols).CopyTo(destination);
+                for (int c = 0; c < Cols; c++) destination[c] = ((float*)data)[first + (long)c * step];
                 break;
             case DType.BF16:
-                {
-                    var src = new ReadOnlySpan<ushort>(data + (long)row * Cols * 2, Cols);
-                    for (int c = 0; c < src.Length; c++) destination[c] = BitConverter.Int32BitsToSingle(src[c] << 16);
-                    break;
-                }
+                for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[first + (long)c * step] << 16);
+                break;
             case DType.F16:
-                {
-                    var src = new ReadOnlySpan<Half>(data + (long)row * Cols * 2, Cols);
-                    TensorPrimitives.ConvertToSingle(src, destination);
-                    break;
-                }
-            case DType.Q8_0:
-                {
-                    int blocks = Cols / Kernels.Quantize.BlockSize;
-                    var q = (sbyte*)data + (long)row * Cols;
-                    var d = (float*)(data + Q8ScaleOffset(Rows, Cols)) + (long)row * blocks;
-                    for (int c = 0; c < Cols; c++) destination[c] = q[c] * d[c / Kernels.Quantize.BlockSize];
-                    break;
-                }
+                for (int c = 0; c < Cols; c++) destination[c] = (float)((Half*)data)[first + (long)c * step];
+                break;
             default:
                 throw new NotSupportedException($"dtype {DType} is not supported by this kernel");
-        }
-    }
-
-    private sealed class PinnedArray(GCHandle handle)
-    {
-        ~PinnedArray() => handle.Free();
-    }
-
-    /// <summary>64-byte aligned native memory freed with its owner.</summary>
-    private sealed class NativeBuffer
-    {
-        public NativeBuffer(long bytes)
-        {
-            Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
-            Bytes = bytes;
-            GC.AddMemoryPressure(Math.Max(bytes, 1));
-        }
-
-        public byte* Pointer { get; }
-        public long Bytes { get; }
-
-        ~NativeBuffer()
-        {
-            NativeMemory.AlignedFree(Pointer);
-            GC.RemoveMemoryPressure(Math.Max(Bytes, 1));
         }
     }
 

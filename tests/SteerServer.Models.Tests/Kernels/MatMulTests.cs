@@ -10,7 +10,7 @@ public class MatMulTests
 {
     private static readonly int[] ColCounts = [0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 129, 576];
     private static readonly int[] RowCounts = [1, 3, 4, 5, 9, 17];
-    private static readonly int[] InputCounts = [1, 2, 3, 4, 5, 9, 16, 21]; // ≥ 16: the 4-row prefill tiles
+    private static readonly int[] InputCounts = [1, 2, 3, 4, 5, 9, 12, 16, 21, 25]; // ≥ 12: the 12-input prefill tiles
 
     public static TheoryData<DType, KernelVariant> FloatCases()
     {
