@@ -80,10 +80,8 @@ internal sealed class Decoder : IDisposable
                 for (int r = 0; r < n; r++)
                     capture.InputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb.AsSpan(r * hidden, hidden));
 
-            // q, k, v projections: one matrix-matrix product per weight for all rows
-            lw.QProj.MatMul(s.Xb, s.Q, n, pool);
-            lw.KProj.MatMul(s.Xb, s.K, n, pool);
-            lw.VProj.MatMul(s.Xb, s.V, n, pool);
+            // q, k, v projections: matrix-matrix products over all rows, the three in one pass over the threads
+            WeightMatrix.MatMul(s.Xb, n, pool, lw.QProj, s.Q, lw.KProj, s.K, lw.VProj, s.V);
             if (traits.QkvBias)
             {
                 AddBiasRows(s.Q, lw.QProjBias!, n);
@@ -126,8 +124,7 @@ internal sealed class Decoder : IDisposable
 
             // ---- MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x) ----
             RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n);
-            lw.GateProj.MatMul(s.Xb, s.Hb, n, pool);
-            lw.UpProj.MatMul(s.Xb, s.Hb2, n, pool);
+            WeightMatrix.MatMul(s.Xb, n, pool, lw.GateProj, s.Hb, lw.UpProj, s.Hb2, null, default);
             SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter));
             lw.DownProj.MatMul(s.Hb, s.Xb2, n, pool);
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));

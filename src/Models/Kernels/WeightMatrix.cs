@@ -140,48 +140,71 @@ public sealed unsafe class WeightMatrix
     public void MatMul(ReadOnlySpan<float> x, Span<float> y, int n) => MatMul(x, y, n, KernelThreadPool.Default);
 
     /// <summary><c>y[n, Rows] = x[n, Cols] · Wᵀ</c> on <paramref name="pool"/>; <paramref name="variant"/> forces a kernel width (tests, benchmarks).</summary>
-    public void MatMul(ReadOnlySpan<float> x, Span<float> y, int n, KernelThreadPool pool, KernelVariant variant = KernelVariant.Auto)
+    public void MatMul(ReadOnlySpan<float> x, Span<float> y, int n, KernelThreadPool pool, KernelVariant variant = KernelVariant.Auto) =>
+        MatMul(x, n, pool, this, y, null, default, null, default, variant);
+
+    /// <summary>
+    /// The products of up to three weights that share their input (q/k/v, gate/up) in one pass over the pool:
+    /// one hand-off instead of three, and a q8_0 input quantised once. The weights must agree in dtype and columns.
+    /// </summary>
+    public static void MatMul(ReadOnlySpan<float> x, int n, KernelThreadPool pool,
+        WeightMatrix a, Span<float> ya, WeightMatrix? b, Span<float> yb, WeightMatrix? c, Span<float> yc,
+        KernelVariant variant = KernelVariant.Auto)
     {
         ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(a);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        if (x.Length < (long)n * Cols) throw new ArgumentException($"x has {x.Length} values, needs {n}×{Cols}", nameof(x));
-        if (y.Length < (long)n * Rows) throw new ArgumentException($"y has {y.Length} values, needs {n}×{Rows}", nameof(y));
-        if (!IsPacked) throw new InvalidOperationException("a row-major view must be packed with WeightMatrix.Quantize before MatMul");
-        if (n == 0 || Rows == 0) return;
-        if (Cols == 0) { y[..(n * Rows)].Clear(); return; }
+        int cols = a.Cols;
+        if (x.Length < (long)n * cols) throw new ArgumentException($"x has {x.Length} values, needs {n}×{cols}", nameof(x));
+        a.CheckOutput(ya, n, a);
+        b?.CheckOutput(yb, n, a);
+        c?.CheckOutput(yc, n, a);
+        if (n == 0) return;
         fixed (float* px = x)
-        fixed (float* py = y)
+        fixed (float* pya = ya)
+        fixed (float* pyb = yb)
+        fixed (float* pyc = yc)
         {
-            var job = new MatMulJob
+            var job = new MatMulJob { Cols = cols, X = px, N = n, DType = a.DType, Variant = KernelDispatch.Resolve(variant) };
+            // Work items: panels of 16 rows (float layouts) or tiles of 4 rows (q8_0), numbered across the weights.
+            job.RowsPerItem = a.DType == DType.Q8_0 ? 4 : PanelRows;
+            job.PartCount = 0;
+            int items = job.Add(a, pya) + job.Add(b, pyb) + job.Add(c, pyc);
+            if (items == 0) return;
+            if (cols == 0)
             {
-                W = data, Rows = Rows, Cols = Cols, X = px, Y = py, N = n,
-                DType = DType, Variant = KernelDispatch.Resolve(variant),
-            };
-            if (DType == DType.Q8_0)
+                for (int k = 0; k < job.PartCount; k++) new Span<float>(job.Parts[k].Y, n * job.Parts[k].Rows).Clear();
+                return;
+            }
+            if (job.DType == DType.Q8_0)
             {
                 // Quantise the activations once (int8 + one scale per block); the kernel reads them for every row.
-                int blocks = Cols / Kernels.Quantize.BlockSize;
-                var scratch = Q8Scratch.Get((long)n * Cols, (long)n * blocks + 16);
+                int blocks = cols / Kernels.Quantize.BlockSize;
+                var scratch = Q8Scratch.Get((long)n * cols, (long)n * blocks + 16);
                 job.XQ = scratch.Q;
                 job.XD = scratch.D;
-                job.WD = (float*)(data + Q8ScaleOffset(Rows, Cols));
                 for (int i = 0; i < n; i++)
-                    Kernels.Quantize.RowQ8_0(px + (long)i * Cols, Cols, job.XQ + (long)i * Cols, job.XD + (long)i * blocks, job.Variant);
+                    Kernels.Quantize.RowQ8_0(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
             }
-            // Work items: panels of 16 rows (float layouts) or tiles of 4 rows (q8_0).
-            int rowsPerItem = DType == DType.Q8_0 ? 4 : PanelRows;
-            int items = (Rows + rowsPerItem - 1) / rowsPerItem;
-            pool.Run(&RunItems, &job, items, ChunkItems(items, rowsPerItem, n, pool.ThreadCount));
+            pool.Run(&RunItems, &job, items, ChunkItems(job.DType, cols, items, job.RowsPerItem, n, pool.ThreadCount));
         }
+    }
+
+    private void CheckOutput(Span<float> y, int n, WeightMatrix first)
+    {
+        if (DType != first.DType || Cols != first.Cols)
+            throw new ArgumentException($"weights computed together must agree in dtype and columns: {first.DType} ×{first.Cols} and {DType} ×{Cols}");
+        if (y.Length < (long)n * Rows) throw new ArgumentException($"y has {y.Length} values, needs {n}×{Rows}", nameof(y));
+        if (!IsPacked) throw new InvalidOperationException("a row-major view must be packed with WeightMatrix.Quantize before MatMul");
     }
 
     /// <summary>Items per chunk: small enough that a chunk of weights stays in L2 while all inputs pass over it and that
     /// threads can even out, large enough that tiny products stay on the calling thread.</summary>
-    private int ChunkItems(int items, int rowsPerItem, int n, int threads)
+    private static int ChunkItems(DType dtype, int cols, int items, int rowsPerItem, int n, int threads)
     {
-        long macs = (long)Rows * Cols * n;
+        long macs = (long)items * rowsPerItem * cols * n;
         if (threads == 1 || macs < 64 * 1024) return items; // not worth waking a thread
-        long itemBytes = rowsPerItem * (DType switch { DType.F32 => 4L * Cols, DType.Q8_0 => Cols + Cols / 8, _ => 2L * Cols });
+        long itemBytes = rowsPerItem * (dtype switch { DType.F32 => 4L * cols, DType.Q8_0 => cols + cols / 8, _ => 2L * cols });
         int byCache = (int)Math.Clamp(96 * 1024 / itemBytes, 1, int.MaxValue);
         int byBalance = Math.Max(1, items / (threads * 4));
         return Math.Min(byCache, byBalance);
@@ -190,28 +213,65 @@ public sealed unsafe class WeightMatrix
     private static void RunItems(void* context, int start, int end)
     {
         ref var job = ref Unsafe.AsRef<MatMulJob>(context);
+        for (int k = 0; k < job.PartCount; k++)
+        {
+            ref var part = ref job.Parts[k];
+            int s = Math.Max(start, part.FirstItem) - part.FirstItem, e = Math.Min(end, part.FirstItem + part.Items) - part.FirstItem;
+            if (s < e) RunPart(ref job, ref part, s, e);
+        }
+    }
+
+    private static void RunPart(ref MatMulJob job, ref MatMulPart part, int start, int end)
+    {
         switch (job.DType)
         {
-            case DType.F32: MatMulFloat<MatMulF32>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
-            case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
-            case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, job.W, job.Cols, job.X, job.Y, job.Rows, start, end, job.N); break;
+            case DType.F32: MatMulFloat<MatMulF32>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
+            case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
+            case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
             case DType.Q8_0:
-                MatMulQ8_0.Rows(job.Variant, (sbyte*)job.W, job.WD, job.Cols, job.XQ, job.XD, job.Y, job.Rows, start * 4, Math.Min(end * 4, job.Rows), job.N);
+                MatMulQ8_0.Rows(job.Variant, (sbyte*)part.W, part.WD, job.Cols, job.XQ, job.XD, part.Y, part.Rows, start * 4, Math.Min(end * 4, part.Rows), job.N);
                 break;
         }
     }
 
-    private struct MatMulJob
+    private struct MatMulPart
     {
         public byte* W;
         public float* WD;   // q8_0 weight scales
+        public float* Y;
+        public int Rows, FirstItem, Items;
+    }
+
+    [InlineArray(3)]
+    private struct MatMulParts
+    {
+        private MatMulPart first;
+    }
+
+    private struct MatMulJob
+    {
+        public MatMulParts Parts;
+        public int PartCount;
         public sbyte* XQ;   // q8_0 activations
         public float* XD;   // q8_0 activation scales
         public float* X;
-        public float* Y;
-        public int Rows, Cols, N;
+        public int Cols, N, RowsPerItem;
         public DType DType;
         public KernelVariant Variant;
+
+        /// <summary>Adds a weight's items after the previous ones; returns how many.</summary>
+        public int Add(WeightMatrix? w, float* y)
+        {
+            if (w == null || w.Rows == 0) return 0;
+            int first = PartCount == 0 ? 0 : Parts[PartCount - 1].FirstItem + Parts[PartCount - 1].Items;
+            int items = (w.Rows + RowsPerItem - 1) / RowsPerItem;
+            Parts[PartCount++] = new MatMulPart
+            {
+                W = w.data, Y = y, Rows = w.Rows, FirstItem = first, Items = items,
+                WD = w.DType == DType.Q8_0 ? (float*)(w.data + Q8ScaleOffset(w.Rows, w.Cols)) : null,
+            };
+            return items;
+        }
     }
 
     private static long Q8ScaleOffset(int rows, int cols) => ((long)rows * cols + 63) & ~63L;
