@@ -5,168 +5,312 @@ using System.Runtime.Intrinsics.X86;
 namespace SteerServer.Models.Kernels;
 
 /// <summary>
-/// <c>y[i, r] = Σ_blocks dW[r,b] · dX[i,b] · Σ_j qW[r,b,j] · qX[i,b,j]</c>: q8_0 weights against q8_0-quantised
-/// activations (<see cref="Quantize.RowQ8_0(float*, int, sbyte*, float*, KernelVariant)"/>), int8 products summed exactly in int32.
+/// <c>y[i, r] = Σ_blocks float(Σ_j qW[r,b,j] · qX[i,b,j]) · (dW[r,b] · dX[i,b])</c>: q8_0 weights packed in panels of 16 rows
+/// (<see cref="WeightMatrix"/>) against activations quantised per call (<see cref="Quantize.RowQ8_0To16"/>: int8 values
+/// held in int16), the int products summed exactly in int32.
 /// <para>
-/// No AVX-512 VNNI intrinsic is exposed by .NET 10 (AvxVnni is the VEX form, missing on this CPU), so the
-/// int8 dot product is llama.cpp's non-VNNI sequence: <c>vpmaddubsw(|w|, sign(w)·x)</c> (u8×s8 → s16 pairs, at most
-/// 2·127·127, no saturation) then <c>vpmaddwd</c> with ones (→ s32). One 512-bit step covers two blocks; their two
-/// scales are spread over the lower and upper 8 lanes with one permute. An odd last block takes the 256-bit step.
+/// No AVX-512 VNNI intrinsic is exposed by .NET 10, so one step is: sign-extend the 32 int8 weights of a column pair
+/// (16 rows × 2 columns) to int16 (<c>vpmovsxbw</c>), <c>vpmaddwd</c> with the broadcast int16 pair of the input
+/// (lane j = row j's two products summed, in int32), add to the block's int32 accumulator. After 16 pairs (one block
+/// of 32 columns) the accumulator is converted and scaled into the f32 sum with one FMA. Lane j is output row j: no
+/// horizontal sums, and a panel is one sequential stream (decode reads it once). In batched decode and prefill the
+/// sign-extended weight vector feeds 4–12 inputs.
 /// </para>
-/// Each weight row is loaded once and used for every input (rows outer, inputs inner).
+/// <para>
+/// Every (row, input) is the same exact int32 block sum and the same FMA chain over the blocks in order, in every
+/// tile, width and thread split: batching never changes a bit, and the Vector512, Vector256 and scalar paths agree exactly.
+/// </para>
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class MatMulQ8_0
 {
+    private const int Lanes = WeightMatrix.PanelRows;
     private const int Block = Quantize.BlockSize;
 
-    /// <param name="wq">Weights [rows, cols] int8.</param>
-    /// <param name="wd">Weight scales [rows, cols/32].</param>
-    /// <param name="xq">Activations [n, cols] int8.</param>
-    /// <param name="xd">Activation scales [n, cols/32] (+4 readable floats of padding).</param>
-    public static void Rows(KernelVariant variant, sbyte* wq, float* wd, int cols, sbyte* xq, float* xd, float* y, int ldy, int r0, int r1, int n)
+    /// <summary>Bytes of one block of a panel: 16 column pairs of 16 rows × 2 int8, then the 16 rows' f32 scales.</summary>
+    public const int BlockBytes = Lanes * Block + Lanes * sizeof(float);
+
+    /// <summary>Offset of element (row j of the panel, column c) inside its panel.</summary>
+    public static nint Offset(int j, int c) => (nint)(c / Block) * BlockBytes + (c % Block / 2) * 2 * Lanes + 2 * j + (c & 1);
+
+    /// <summary>Offset of the scale of panel row j, block b.</summary>
+    public static nint ScaleOffset(int j, int b) => (nint)b * BlockBytes + Lanes * Block + j * sizeof(float);
+
+    /// <summary>Panels [p0, p1) of y <c>[n, rows]</c>.</summary>
+    /// <param name="w">Packed weights.</param>
+    /// <param name="xq">Activations [n, cols], int8 values as int16.</param>
+    /// <param name="xd">Activation scales [n, cols/32].</param>
+    public static void Panels(KernelVariant variant, byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
     {
-        if (variant == KernelVariant.V512 && Avx512BW.IsSupported && Avx2.IsSupported) Rows512(wq, wd, cols, xq, xd, y, ldy, r0, r1, n);
-        else if (variant is KernelVariant.V512 or KernelVariant.V256 && Avx2.IsSupported) Rows256(wq, wd, cols, xq, xd, y, ldy, r0, r1, n);
-        else RowsScalar(wq, wd, cols, xq, xd, y, ldy, r0, r1, n);
+        if (variant == KernelVariant.V512 && Avx512BW.IsSupported) Panels512(w, cols, xq, xd, y, rows, p0, p1, n);
+        else if (variant is KernelVariant.V512 or KernelVariant.V256 && Avx2.IsSupported) Panels256(w, cols, xq, xd, y, rows, p0, p1, n);
+        else PanelsScalar(w, cols, xq, xd, y, rows, p0, p1, n);
     }
 
     // ---------------------------------------------------------------- Vector512 (AVX-512BW)
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
-    private static void Rows512(sbyte* wq, float* wd, int cols, sbyte* xq, float* xd, float* y, int ldy, int r0, int r1, int n)
+    private static void Panels512(byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
     {
         int blocks = cols / Block;
-        int pairs = blocks / 2;
-        bool odd = (blocks & 1) != 0;
-        var spread = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-        var ones = Vector512.Create((short)1);
-        var ones256 = Vector256.Create((short)1);
-        for (int r = r0; r < r1; r++)
+        nint panelBytes = (nint)blocks * BlockBytes;
+        for (int p = p0; p < p1; p++)
         {
-            sbyte* wRow = wq + (nint)r * cols;
-            float* dRow = wd + (nint)r * blocks;
+            byte* wp = w + p * panelBytes;
+            int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
             int i = 0;
-            for (; i + 2 <= n; i += 2)
-            {
-                // Two inputs per pass: the weight's |w| and sign mask are computed once for both.
-                sbyte* x0 = xq + (nint)i * cols, x1 = x0 + cols;
-                float* d0 = xd + (nint)i * blocks, d1 = d0 + blocks;
-                Vector512<float> acc0 = default, acc1 = default;
-                for (int p = 0; p < pairs; p++)
-                {
-                    nint c = (nint)p * 2 * Block;
-                    var w = Vector512.Load(wRow + c);
-                    var aw = Avx512BW.Abs(w);
-                    var neg = Vector512.LessThan(w, Vector512<sbyte>.Zero);
-                    var dw = Vector128.Load(dRow + p * 2);
-                    acc0 = Step512(aw, neg, Vector512.Load(x0 + c), dw * Vector128.Load(d0 + p * 2), spread, ones, acc0);
-                    acc1 = Step512(aw, neg, Vector512.Load(x1 + c), dw * Vector128.Load(d1 + p * 2), spread, ones, acc1);
-                }
-                float s0 = Vector512.Sum(acc0), s1 = Vector512.Sum(acc1);
-                if (odd)
-                {
-                    nint c = (nint)(blocks - 1) * Block;
-                    var w = Vector256.Load(wRow + c);
-                    s0 += Block256(w, Vector256.Load(x0 + c), dRow[blocks - 1] * d0[blocks - 1], ones256);
-                    s1 += Block256(w, Vector256.Load(x1 + c), dRow[blocks - 1] * d1[blocks - 1], ones256);
-                }
-                y[(nint)i * ldy + r] = s0;
-                y[(nint)(i + 1) * ldy + r] = s1;
-            }
-            for (; i < n; i++)
-            {
-                sbyte* x0 = xq + (nint)i * cols;
-                float* d0 = xd + (nint)i * blocks;
-                Vector512<float> acc0 = default;
-                for (int p = 0; p < pairs; p++)
-                {
-                    nint c = (nint)p * 2 * Block;
-                    var w = Vector512.Load(wRow + c);
-                    acc0 = Step512(Avx512BW.Abs(w), Vector512.LessThan(w, Vector512<sbyte>.Zero), Vector512.Load(x0 + c),
-                        Vector128.Load(dRow + p * 2) * Vector128.Load(d0 + p * 2), spread, ones, acc0);
-                }
-                float s0 = Vector512.Sum(acc0);
-                if (odd)
-                {
-                    nint c = (nint)(blocks - 1) * Block;
-                    s0 += Block256(Vector256.Load(wRow + c), Vector256.Load(x0 + c), dRow[blocks - 1] * d0[blocks - 1], ones256);
-                }
-                y[(nint)i * ldy + r] = s0;
-            }
+            for (; i + 12 <= n; i += 12) Tile12_512(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid);
+            for (; i + 4 <= n; i += 4) Tile4_512(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid);
+            for (; i < n; i++) Store(Tile1_512(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks), y + (nint)i * rows + r, valid);
         }
     }
 
-    /// <summary>Two blocks: acc += float(Σ4 |w|·(sign(w)·x)) · (dw·dx of the lane's block).</summary>
+    /// <summary>Sign-extended weights of column pair <paramref name="q"/> of a block: lane j holds row j's two int16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step512(Vector512<byte> aw, Vector512<sbyte> neg, Vector512<sbyte> x, Vector128<float> scales,
-        Vector512<int> spread, Vector512<short> ones, Vector512<float> acc)
+    private static Vector512<short> W512(byte* wb, int q) => Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)wb + q * 2 * Lanes));
+
+    /// <summary>acc + Σ per lane of the lane's two int16 products with the input pair <c>x[2q], x[2q + 1]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Madd(Vector512<short> w, int* x, int q) => Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(x[q]).AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tile1_512(byte* wp, int blocks, short* xq, float* xd)
     {
-        var sx = Vector512.ConditionalSelect(neg, -x, x);
-        var p16 = Avx512BW.MultiplyAddAdjacent(aw, sx);
-        var p32 = Avx512BW.MultiplyAddAdjacent(p16, ones);
-        var s = Avx512F.PermuteVar16x32(scales.ToVector256Unsafe().ToVector512Unsafe(), spread); // lanes 0–7: block 0, 8–15: block 1
-        return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(p32), s, acc);
+        Vector512<float> f = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* wb = wp + (nint)b * BlockBytes;
+            int* x = (int*)(xq + (nint)b * Block);
+            // Two chains of 8 so the adds do not serialise on one register.
+            var a = Madd(W512(wb, 0), x, 0);
+            var c = Madd(W512(wb, 1), x, 1);
+            a += Madd(W512(wb, 2), x, 2); c += Madd(W512(wb, 3), x, 3);
+            a += Madd(W512(wb, 4), x, 4); c += Madd(W512(wb, 5), x, 5);
+            a += Madd(W512(wb, 6), x, 6); c += Madd(W512(wb, 7), x, 7);
+            a += Madd(W512(wb, 8), x, 8); c += Madd(W512(wb, 9), x, 9);
+            a += Madd(W512(wb, 10), x, 10); c += Madd(W512(wb, 11), x, 11);
+            a += Madd(W512(wb, 12), x, 12); c += Madd(W512(wb, 13), x, 13);
+            a += Madd(W512(wb, 14), x, 14); c += Madd(W512(wb, 15), x, 15);
+            var s = Vector512.Load((float*)(wb + Lanes * Block)) * Vector512.Create(xd[b]);
+            f = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a + c), s, f);
+        }
+        return f;
     }
 
-    /// <summary>One block, summed to a scalar (the odd last block of the 512-bit path).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Block256(Vector256<sbyte> w, Vector256<sbyte> x, float scale, Vector256<short> ones)
+    private static void Tile4_512(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid)
     {
-        var p16 = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w));
-        var p32 = Avx2.MultiplyAddAdjacent(p16, ones);
-        return Vector256.Sum(Vector256.ConvertToSingle(p32) * Vector256.Create(scale));
+        nint k = blocks * Block / 2; // input stride in int pairs
+        Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* wb = wp + (nint)b * BlockBytes;
+            int* x = (int*)(xq + (nint)b * Block);
+            var w = W512(wb, 0);
+            var a0 = Madd(w, x, 0);
+            var a1 = Madd(w, x + k, 0);
+            var a2 = Madd(w, x + 2 * k, 0);
+            var a3 = Madd(w, x + 3 * k, 0);
+            for (int q = 1; q < Block / 2; q++)
+            {
+                w = W512(wb, q);
+                a0 += Madd(w, x, q);
+                a1 += Madd(w, x + k, q);
+                a2 += Madd(w, x + 2 * k, q);
+                a3 += Madd(w, x + 3 * k, q);
+            }
+            var dw = Vector512.Load((float*)(wb + Lanes * Block));
+            f0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a0), dw * Vector512.Create(xd[b]), f0);
+            f1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a1), dw * Vector512.Create(xd[blocks + b]), f1);
+            f2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a2), dw * Vector512.Create(xd[2 * blocks + b]), f2);
+            f3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a3), dw * Vector512.Create(xd[3 * blocks + b]), f3);
+        }
+        Store(f0, y, valid); Store(f1, y + ldy, valid); Store(f2, y + 2 * ldy, valid); Store(f3, y + 3 * ldy, valid);
     }
 
-    // ---------------------------------------------------------------- Vector256 (AVX2)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile12_512(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid)
+    {
+        nint k = blocks * Block / 2;
+        Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default;
+        Vector512<float> f6 = default, f7 = default, f8 = default, f9 = default, f10 = default, f11 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* wb = wp + (nint)b * BlockBytes;
+            int* x = (int*)(xq + (nint)b * Block);
+            var w = W512(wb, 0);
+            var a0 = Madd(w, x, 0);
+            var a1 = Madd(w, x + k, 0);
+            var a2 = Madd(w, x + 2 * k, 0);
+            var a3 = Madd(w, x + 3 * k, 0);
+            var a4 = Madd(w, x + 4 * k, 0);
+            var a5 = Madd(w, x + 5 * k, 0);
+            var a6 = Madd(w, x + 6 * k, 0);
+            var a7 = Madd(w, x + 7 * k, 0);
+            var a8 = Madd(w, x + 8 * k, 0);
+            var a9 = Madd(w, x + 9 * k, 0);
+            var a10 = Madd(w, x + 10 * k, 0);
+            var a11 = Madd(w, x + 11 * k, 0);
+            for (int q = 1; q < Block / 2; q++)
+            {
+                w = W512(wb, q);
+                a0 += Madd(w, x, q);
+                a1 += Madd(w, x + k, q);
+                a2 += Madd(w, x + 2 * k, q);
+                a3 += Madd(w, x + 3 * k, q);
+                a4 += Madd(w, x + 4 * k, q);
+                a5 += Madd(w, x + 5 * k, q);
+                a6 += Madd(w, x + 6 * k, q);
+                a7 += Madd(w, x + 7 * k, q);
+                a8 += Madd(w, x + 8 * k, q);
+                a9 += Madd(w, x + 9 * k, q);
+                a10 += Madd(w, x + 10 * k, q);
+                a11 += Madd(w, x + 11 * k, q);
+            }
+            var dw = Vector512.Load((float*)(wb + Lanes * Block));
+            float* d = xd + b;
+            f0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a0), dw * Vector512.Create(d[0]), f0);
+            f1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a1), dw * Vector512.Create(d[blocks]), f1);
+            f2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a2), dw * Vector512.Create(d[2 * blocks]), f2);
+            f3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a3), dw * Vector512.Create(d[3 * blocks]), f3);
+            f4 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a4), dw * Vector512.Create(d[4 * blocks]), f4);
+            f5 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a5), dw * Vector512.Create(d[5 * blocks]), f5);
+            f6 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a6), dw * Vector512.Create(d[6 * blocks]), f6);
+            f7 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a7), dw * Vector512.Create(d[7 * blocks]), f7);
+            f8 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a8), dw * Vector512.Create(d[8 * blocks]), f8);
+            f9 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a9), dw * Vector512.Create(d[9 * blocks]), f9);
+            f10 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a10), dw * Vector512.Create(d[10 * blocks]), f10);
+            f11 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a11), dw * Vector512.Create(d[11 * blocks]), f11);
+        }
+        Store(f0, y, valid); Store(f1, y + ldy, valid); Store(f2, y + 2 * ldy, valid); Store(f3, y + 3 * ldy, valid);
+        Store(f4, y + 4 * ldy, valid); Store(f5, y + 5 * ldy, valid); Store(f6, y + 6 * ldy, valid); Store(f7, y + 7 * ldy, valid);
+        Store(f8, y + 8 * ldy, valid); Store(f9, y + 9 * ldy, valid); Store(f10, y + 10 * ldy, valid); Store(f11, y + 11 * ldy, valid);
+    }
+
+    /// <summary>The first <paramref name="valid"/> lanes (all but in a last, zero-padded panel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<float> v, float* y, int valid)
+    {
+        if (valid == Lanes) { v.Store(y); return; }
+        for (int j = 0; j < valid; j++) y[j] = v.GetElement(j);
+    }
+
+    // ---------------------------------------------------------------- Vector256 (AVX2): each step as two halves of 8 rows
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
-    private static void Rows256(sbyte* wq, float* wd, int cols, sbyte* xq, float* xd, float* y, int ldy, int r0, int r1, int n)
+    private static void Panels256(byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
     {
         int blocks = cols / Block;
-        var ones = Vector256.Create((short)1);
-        for (int r = r0; r < r1; r++)
+        nint panelBytes = (nint)blocks * BlockBytes;
+        for (int p = p0; p < p1; p++)
         {
-            sbyte* wRow = wq + (nint)r * cols;
-            float* dRow = wd + (nint)r * blocks;
-            for (int i = 0; i < n; i++)
-            {
-                sbyte* x0 = xq + (nint)i * cols;
-                float* d0 = xd + (nint)i * blocks;
-                Vector256<float> acc = default;
-                for (int b = 0; b < blocks; b++)
-                {
-                    nint c = (nint)b * Block;
-                    var w = Vector256.Load(wRow + c);
-                    var p16 = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(Vector256.Load(x0 + c), w));
-                    var p32 = Avx2.MultiplyAddAdjacent(p16, ones);
-                    acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(p32), Vector256.Create(dRow[b] * d0[b]), acc);
-                }
-                y[(nint)i * ldy + r] = Vector256.Sum(acc);
-            }
+            byte* wp = w + p * panelBytes;
+            int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
+            int i = 0;
+            for (; i + 4 <= n; i += 4) Tile4_256(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid);
+            for (; i < n; i++) Tile1_256(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, valid);
         }
     }
 
-    // ---------------------------------------------------------------- scalar reference
+    /// <summary>Sign-extended weights of rows 8h … 8h+7 of column pair <paramref name="q"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> W256(byte* wb, int q, int h) => Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)wb + q * 2 * Lanes + h * Lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Madd(Vector256<short> w, int* x, int q) => Avx2.MultiplyAddAdjacent(w, Vector256.Create(x[q]).AsInt16());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1_256(byte* wp, int blocks, short* xq, float* xd, float* y, int valid)
+    {
+        Vector256<float> lo = default, hi = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* wb = wp + (nint)b * BlockBytes;
+            int* x = (int*)(xq + (nint)b * Block);
+            var al = Madd(W256(wb, 0, 0), x, 0);
+            var ah = Madd(W256(wb, 0, 1), x, 0);
+            for (int q = 1; q < Block / 2; q++)
+            {
+                al += Madd(W256(wb, q, 0), x, q);
+                ah += Madd(W256(wb, q, 1), x, q);
+            }
+            var dx = Vector256.Create(xd[b]);
+            float* dw = (float*)(wb + Lanes * Block);
+            lo = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al), Vector256.Load(dw) * dx, lo);
+            hi = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah), Vector256.Load(dw + 8) * dx, hi);
+        }
+        Store(lo, hi, y, valid);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4_256(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid)
+    {
+        nint k = blocks * Block / 2;
+        Vector256<float> l0 = default, l1 = default, l2 = default, l3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* wb = wp + (nint)b * BlockBytes;
+            int* x = (int*)(xq + (nint)b * Block);
+            Vector256<int> al0 = default, al1 = default, al2 = default, al3 = default, ah0 = default, ah1 = default, ah2 = default, ah3 = default;
+            for (int q = 0; q < Block / 2; q++)
+            {
+                var wl = W256(wb, q, 0);
+                var wh = W256(wb, q, 1);
+                al0 += Madd(wl, x, q); ah0 += Madd(wh, x, q);
+                al1 += Madd(wl, x + k, q); ah1 += Madd(wh, x + k, q);
+                al2 += Madd(wl, x + 2 * k, q); ah2 += Madd(wh, x + 2 * k, q);
+                al3 += Madd(wl, x + 3 * k, q); ah3 += Madd(wh, x + 3 * k, q);
+            }
+            float* dwp = (float*)(wb + Lanes * Block);
+            var dl = Vector256.Load(dwp);
+            var dh = Vector256.Load(dwp + 8);
+            float* d = xd + b;
+            var dx = Vector256.Create(d[0]);
+            l0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al0), dl * dx, l0); h0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah0), dh * dx, h0);
+            dx = Vector256.Create(d[blocks]);
+            l1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al1), dl * dx, l1); h1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah1), dh * dx, h1);
+            dx = Vector256.Create(d[2 * blocks]);
+            l2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al2), dl * dx, l2); h2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah2), dh * dx, h2);
+            dx = Vector256.Create(d[3 * blocks]);
+            l3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al3), dl * dx, l3); h3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah3), dh * dx, h3);
+        }
+        Store(l0, h0, y, valid); Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> lo, Vector256<float> hi, float* y, int valid)
+    {
+        if (valid == Lanes) { lo.Store(y); hi.Store(y + 8); return; }
+        for (int j = 0; j < valid; j++) y[j] = j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8);
+    }
+
+    // ---------------------------------------------------------------- scalar reference (same sums, lane by lane)
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
-    private static void RowsScalar(sbyte* wq, float* wd, int cols, sbyte* xq, float* xd, float* y, int ldy, int r0, int r1, int n)
+    private static void PanelsScalar(byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
     {
         int blocks = cols / Block;
-        for (int r = r0; r < r1; r++)
+        nint panelBytes = (nint)blocks * BlockBytes;
+        for (int p = p0; p < p1; p++)
         {
+            byte* wp = w + p * panelBytes;
+            int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
             for (int i = 0; i < n; i++)
             {
-                float sum = 0;
-                for (int b = 0; b < blocks; b++)
+                short* xi = xq + (nint)i * cols;
+                float* di = xd + (nint)i * blocks;
+                for (int j = 0; j < valid; j++)
                 {
-                    sbyte* w = wq + (nint)r * cols + b * Block;
-                    sbyte* x = xq + (nint)i * cols + b * Block;
-                    int isum = 0;
-                    for (int j = 0; j < Block; j++) isum += w[j] * x[j];
-                    sum += isum * (wd[(nint)r * blocks + b] * xd[(nint)i * blocks + b]);
+                    float sum = 0;
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int isum = 0;
+                        for (int c = b * Block; c < (b + 1) * Block; c++) isum += ((sbyte*)wp)[Offset(j, c)] * xi[c];
+                        float dw = *(float*)(wp + ScaleOffset(j, b));
+                        sum = MathF.FusedMultiplyAdd(isum, dw * di[b], sum);
+                    }
+                    y[(nint)i * rows + r + j] = sum;
                 }
-                y[(nint)i * ldy + r] = sum;
             }
         }
     }

@@ -35,16 +35,7 @@ public static unsafe class Quantize
         {
             for (int b = 0; b < blocks; b++)
             {
-                var v0 = Vector512.Load(x + b * BlockSize);
-                var v1 = Vector512.Load(x + b * BlockSize + 16);
-                float amax = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1)).ToScalarMax();
-                float scale = amax / 127f;
-                float inv = scale != 0 ? 1f / scale : 0f;
-                d[b] = scale;
-                var iv = Vector512.Create(inv);
-                // Round half away from zero like roundf, then narrow int32 → int8 (values are within ±127).
-                var q0 = Vector512.ConvertToInt32(RoundAway(v0 * iv));
-                var q1 = Vector512.ConvertToInt32(RoundAway(v1 * iv));
+                Block512(x + b * BlockSize, out var q0, out var q1, out d[b]);
                 Avx512F.ConvertToVector128SByte(q0).Store(q + b * BlockSize);
                 Avx512F.ConvertToVector128SByte(q1).Store(q + b * BlockSize + 16);
             }
@@ -52,19 +43,71 @@ public static unsafe class Quantize
         }
         for (int b = 0; b < blocks; b++)
         {
-            float* xb = x + b * BlockSize;
-            float amax = 0;
-            for (int j = 0; j < BlockSize; j++) amax = MathF.Max(amax, MathF.Abs(xb[j]));
-            float scale = amax / 127f;
-            float inv = scale != 0 ? 1f / scale : 0f;
-            d[b] = scale;
-            for (int j = 0; j < BlockSize; j++) q[b * BlockSize + j] = (sbyte)MathF.Round(xb[j] * inv, MidpointRounding.AwayFromZero);
+            d[b] = BlockScalar(x + b * BlockSize, out float inv);
+            for (int j = 0; j < BlockSize; j++) q[b * BlockSize + j] = (sbyte)RoundAway(x[b * BlockSize + j] * inv);
+        }
+    }
+
+    /// <summary>
+    /// The same q8_0 values as <see cref="RowQ8_0(float*, int, sbyte*, float*, KernelVariant)"/>, stored as int16: the
+    /// layout the q8_0 matrix product multiplies (<c>vpmaddwd</c> takes int16 pairs). Identical in every variant.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RowQ8_0To16(float* x, int length, short* q, float* d, KernelVariant variant)
+    {
+        int blocks = length / BlockSize;
+        if (variant == KernelVariant.V512 && Avx512F.IsSupported)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                Block512(x + b * BlockSize, out var q0, out var q1, out d[b]);
+                Avx512F.ConvertToVector256Int16(q0).Store(q + b * BlockSize);
+                Avx512F.ConvertToVector256Int16(q1).Store(q + b * BlockSize + 16);
+            }
+            return;
+        }
+        for (int b = 0; b < blocks; b++)
+        {
+            d[b] = BlockScalar(x + b * BlockSize, out float inv);
+            for (int j = 0; j < BlockSize; j++) q[b * BlockSize + j] = (short)RoundAway(x[b * BlockSize + j] * inv);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RoundAway(Vector512<float> v) =>
-        Vector512.Truncate(v + Vector512.CopySign(Vector512.Create(0.5f), v));
+    private static void Block512(float* x, out Vector512<int> q0, out Vector512<int> q1, out float scale)
+    {
+        var v0 = Vector512.Load(x);
+        var v1 = Vector512.Load(x + 16);
+        float amax = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1)).ToScalarMax();
+        scale = amax / 127f;
+        var iv = Vector512.Create(scale != 0 ? 1f / scale : 0f);
+        q0 = Vector512.ConvertToInt32(RoundAway(v0 * iv));
+        q1 = Vector512.ConvertToInt32(RoundAway(v1 * iv));
+    }
+
+    private static float BlockScalar(float* x, out float inv)
+    {
+        float amax = 0;
+        for (int j = 0; j < BlockSize; j++) amax = MathF.Max(amax, MathF.Abs(x[j]));
+        float scale = amax / 127f;
+        inv = scale != 0 ? 1f / scale : 0f;
+        return scale;
+    }
+
+    /// <summary>Round half away from zero, like roundf: the truncation, plus one step when the dropped part is ≥ 1/2 (exact).</summary>
+    private static float RoundAway(float v)
+    {
+        float t = MathF.Truncate(v);
+        return MathF.Abs(v - t) >= 0.5f ? t + MathF.CopySign(1f, v) : t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RoundAway(Vector512<float> v)
+    {
+        var t = Vector512.Truncate(v);
+        var up = Vector512.GreaterThanOrEqual(Vector512.Abs(v - t), Vector512.Create(0.5f));
+        return t + (Vector512.CopySign(Vector512.Create(1f), v) & up);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float ToScalarMax(this Vector512<float> v)

@@ -16,8 +16,9 @@ namespace SteerServer.Models.Kernels;
 /// <c>((r / 16) · Cols + c) · 16 + r % 16</c>. One vector load is one column of 16 rows, so each vector lane
 /// accumulates one output row (no horizontal sums, no column tails) and the weights stream sequentially.
 /// The last panel is padded with zero rows.</item>
-/// <item>q8_0: the int8 values <c>[Rows, Cols]</c> row-major, then at the next 64-byte boundary the f32 scales
-/// <c>[Rows, Cols/32]</c>, then 16 floats of padding.</item>
+/// <item>q8_0: panels of 16 rows too, each a sequence of blocks of 32 columns; a block is 16 column pairs of
+/// 16 rows × 2 int8 (element (j, c) of the block at <c>(c / 2) · 32 + 2j + c % 2</c>), then the 16 rows' f32 scales:
+/// 576 bytes per 16 × 32 weights (see <see cref="MatMulQ8_0"/>). The last panel is padded with zero rows.</item>
 /// </list>
 /// </summary>
 public sealed unsafe class WeightMatrix
@@ -70,7 +71,7 @@ public sealed unsafe class WeightMatrix
         {
             DType.F32 => paddedRows * cols * 4,
             DType.BF16 or DType.F16 => paddedRows * cols * 2,
-            DType.Q8_0 => Q8ScaleOffset(rows, cols) + ((long)rows * (cols / Kernels.Quantize.BlockSize) + 16) * 4,
+            DType.Q8_0 => (rows + PanelRows - 1) / PanelRows * (long)(cols / Kernels.Quantize.BlockSize) * MatMulQ8_0.BlockBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
         };
     }
@@ -98,9 +99,13 @@ public sealed unsafe class WeightMatrix
         long bytes = StorageBytes(target, rows, cols, packed: true);
         var (pointer, owner) = (arena ?? new WeightArena(Math.Max(bytes, 64))).Allocate(bytes);
         byte* dst = (byte*)pointer;
-        if (target != DType.Q8_0) NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
+        NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
         var row = new float[cols];
+        var q8 = new sbyte[target == DType.Q8_0 ? cols : 0];
+        var d8 = new float[target == DType.Q8_0 ? cols / Kernels.Quantize.BlockSize : 0];
         fixed (float* pr = row)
+        fixed (sbyte* pq = q8)
+        fixed (float* pd = d8)
         {
             for (int r = 0; r < rows; r++)
             {
@@ -119,8 +124,10 @@ public sealed unsafe class WeightMatrix
                         for (int c = 0; c < cols; c++) ((Half*)dst)[panelBase + (long)c * PanelRows] = (Half)row[c];
                         break;
                     case DType.Q8_0:
-                        Kernels.Quantize.RowQ8_0(pr, cols, (sbyte*)dst + (long)r * cols,
-                            (float*)(dst + Q8ScaleOffset(rows, cols)) + (long)r * (cols / Kernels.Quantize.BlockSize), KernelDispatch.BestVariant);
+                        Kernels.Quantize.RowQ8_0(pr, cols, pq, pd, KernelDispatch.BestVariant);
+                        byte* panel = dst + Q8PanelOffset(r / PanelRows, cols);
+                        for (int c = 0; c < cols; c++) ((sbyte*)panel)[MatMulQ8_0.Offset(r % PanelRows, c)] = q8[c];
+                        for (int b = 0; b < d8.Length; b++) *(float*)(panel + MatMulQ8_0.ScaleOffset(r % PanelRows, b)) = d8[b];
                         break;
                 }
             }
@@ -166,8 +173,8 @@ public sealed unsafe class WeightMatrix
         fixed (float* pyc = yc)
         {
             var job = new MatMulJob { Cols = cols, X = px, N = n, DType = a.DType, Variant = KernelDispatch.Resolve(variant) };
-            // Work items: panels of 16 rows (float layouts) or tiles of 4 rows (q8_0), numbered across the weights.
-            job.RowsPerItem = a.DType == DType.Q8_0 ? 4 : PanelRows;
+            // Work items: panels of 16 rows, numbered across the weights.
+            job.RowsPerItem = PanelRows;
             job.PartCount = 0;
             int items = job.Add(a, pya) + job.Add(b, pyb) + job.Add(c, pyc);
             if (items == 0) return;
@@ -178,13 +185,13 @@ public sealed unsafe class WeightMatrix
             }
             if (job.DType == DType.Q8_0)
             {
-                // Quantise the activations once (int8 + one scale per block); the kernel reads them for every row.
+                // Quantise the activations once (int8 values held in int16, one scale per block); every panel reads them.
                 int blocks = cols / Kernels.Quantize.BlockSize;
-                var scratch = Q8Scratch.Get((long)n * cols, (long)n * blocks + 16);
+                var scratch = Q8Scratch.Get((long)n * cols, (long)n * blocks);
                 job.XQ = scratch.Q;
                 job.XD = scratch.D;
                 for (int i = 0; i < n; i++)
-                    Kernels.Quantize.RowQ8_0(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
+                    Kernels.Quantize.RowQ8_0To16(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
             }
             pool.Run(&RunItems, &job, items, ChunkItems(job.DType, cols, items, job.RowsPerItem, n, pool.ThreadCount));
         }
@@ -204,7 +211,7 @@ public sealed unsafe class WeightMatrix
     {
         long macs = (long)items * rowsPerItem * cols * n;
         if (threads == 1 || macs < 64 * 1024) return items; // not worth waking a thread
-        long itemBytes = rowsPerItem * (dtype switch { DType.F32 => 4L * cols, DType.Q8_0 => cols + cols / 8, _ => 2L * cols });
+        long itemBytes = StorageBytes(dtype, rowsPerItem, cols, packed: true);
         int byCache = (int)Math.Clamp(96 * 1024 / itemBytes, 1, int.MaxValue);
         int byBalance = Math.Max(1, items / (threads * 4));
         return Math.Min(byCache, byBalance);
@@ -229,7 +236,7 @@ public sealed unsafe class WeightMatrix
             case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
             case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
             case DType.Q8_0:
-                MatMulQ8_0.Rows(job.Variant, (sbyte*)part.W, part.WD, job.Cols, job.XQ, job.XD, part.Y, part.Rows, start * 4, Math.Min(end * 4, part.Rows), job.N);
+                MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, job.XD, part.Y, part.Rows, start, end, job.N);
                 break;
         }
     }
@@ -237,7 +244,6 @@ public sealed unsafe class WeightMatrix
     private struct MatMulPart
     {
         public byte* W;
-        public float* WD;   // q8_0 weight scales
         public float* Y;
         public int Rows, FirstItem, Items;
     }
@@ -252,7 +258,7 @@ public sealed unsafe class WeightMatrix
     {
         public MatMulParts Parts;
         public int PartCount;
-        public sbyte* XQ;   // q8_0 activations
+        public short* XQ;   // q8_0 activations (int8 values as int16)
         public float* XD;   // q8_0 activation scales
         public float* X;
         public int Cols, N, RowsPerItem;
@@ -268,13 +274,12 @@ public sealed unsafe class WeightMatrix
             Parts[PartCount++] = new MatMulPart
             {
                 W = w.data, Y = y, Rows = w.Rows, FirstItem = first, Items = items,
-                WD = w.DType == DType.Q8_0 ? (float*)(w.data + Q8ScaleOffset(w.Rows, w.Cols)) : null,
             };
             return items;
         }
     }
 
-    private static long Q8ScaleOffset(int rows, int cols) => ((long)rows * cols + 63) & ~63L;
+    private static long Q8PanelOffset(int panel, int cols) => (long)panel * (cols / Kernels.Quantize.BlockSize) * MatMulQ8_0.BlockBytes;
 
     private static ushort ToBf16(float f)
     {
@@ -288,10 +293,10 @@ public sealed unsafe class WeightMatrix
     {
         if (DType == DType.Q8_0)
         {
-            int blocks = Cols / Kernels.Quantize.BlockSize;
-            var q = (sbyte*)data + (long)row * Cols;
-            var d = (float*)(data + Q8ScaleOffset(Rows, Cols)) + (long)row * blocks;
-            for (int c = 0; c < Cols; c++) destination[c] = q[c] * d[c / Kernels.Quantize.BlockSize];
+            byte* panel = data + Q8PanelOffset(row / PanelRows, Cols);
+            int j = row % PanelRows;
+            for (int c = 0; c < Cols; c++)
+                destination[c] = ((sbyte*)panel)[MatMulQ8_0.Offset(j, c)] * *(float*)(panel + MatMulQ8_0.ScaleOffset(j, c / Kernels.Quantize.BlockSize));
             return;
         }
         // Element c of the row is at first + c · step: consecutive when row-major, one panel column apart when packed.
@@ -317,16 +322,16 @@ public sealed unsafe class WeightMatrix
     private sealed class Q8Scratch
     {
         [ThreadStatic] private static Q8Scratch? current;
-        private sbyte[] q = [];
+        private short[] q = [];
         private float[] d = [];
 
-        public sbyte* Q => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(q));
+        public short* Q => (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(q));
         public float* D => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(d));
 
         public static Q8Scratch Get(long qLength, long dLength)
         {
             var s = current ??= new Q8Scratch();
-            if (s.q.Length < qLength) s.q = GC.AllocateUninitializedArray<sbyte>((int)qLength, pinned: true);
+            if (s.q.Length < qLength) s.q = GC.AllocateUninitializedArray<short>((int)qLength, pinned: true);
             if (s.d.Length < dLength) s.d = GC.AllocateUninitializedArray<float>((int)dLength, pinned: true);
             return s;
         }
