@@ -25,11 +25,12 @@ internal sealed class Decoder : IDisposable
 
     // State of the current attention stage, read by the pool's workers (one forward at a time: the backend locks).
     private RunState? stageState;
-    private int stageLayer, stageMaxKeys;
-    private bool stageByRows;
+    private int stageLayer, stageMaxKeys, stageBlocks;
     private AttentionCapture? stageCapture;
+    private int[] blockStarts = new int[2 * RowBlock]; // first row of each row block, then n
 
-    [ThreadStatic] private static float[]? threadScores; // [≥ keys] attention probabilities scratch of each thread
+    [ThreadStatic] private static float[]? threadScratch;       // attention logits/probabilities of each thread
+    [ThreadStatic] private static float[]?[]? threadOffsetRows;  // [kvGroups] the steering rows of one GQA group
 
     public Decoder(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, KernelThreadPool pool)
     {
@@ -103,13 +104,7 @@ internal sealed class Decoder : IDisposable
                 var sin = s.Sin.AsSpan(r * half, half);
                 Rope.Apply(s.Q.AsSpan(r * qDim, qDim), numHeads, headDim, cos, sin);
                 Rope.Apply(s.K.AsSpan(r * kvDim, kvDim), numKvHeads, headDim, cos, sin);
-                var cache = s.Caches[r];
-                int pos = s.Positions[r];
-                for (int kvh = 0; kvh < numKvHeads; kvh++)
-                {
-                    s.K.AsSpan(r * kvDim + kvh * headDim, headDim).CopyTo(cache.Keys[layer].AsSpan(cache.Index(kvh, pos), headDim));
-                    s.V.AsSpan(r * kvDim + kvh * headDim, headDim).CopyTo(cache.Values[layer].AsSpan(cache.Index(kvh, pos), headDim));
-                }
+                s.Caches[r].Store(layer, s.Positions[r], s.K.AsSpan(r * kvDim, kvDim), s.V.AsSpan(r * kvDim, kvDim));
             }
 
             // attention per (row, head): scale, causal/sliding mask, steering offsets, softmax, weighted values
@@ -149,28 +144,38 @@ internal sealed class Decoder : IDisposable
         }
     }
 
+    /// <summary>Rows of one sequence (a prompt chunk) attended by one work item: they share its KV block in cache.</summary>
+    private const int RowBlock = 16;
+
+    // Attention per (row block, KV head): every query head of the GQA group reads each key and value once.
+    // Decode rows are blocks of their own (each row is another sequence). Each query's arithmetic is fixed by its
+    // own key range alone, so results never depend on the batch, the blocks or the threads.
     private unsafe void Attend(RunState s, int layer, int n, AttentionCapture? capture)
     {
-        int numHeads = config.NumAttentionHeads;
+        if (blockStarts.Length < n + 1) blockStarts = new int[Math.Max(n + 1, 2 * blockStarts.Length)];
+        int blocks = 0;
         long work = 0;
         int maxKeys = 0;
         for (int r = 0; r < n; r++)
         {
+            if (r == 0 || r - blockStarts[blocks - 1] == RowBlock || !ReferenceEquals(s.Caches[r], s.Caches[r - 1]))
+                blockStarts[blocks++] = r;
             work += s.Positions[r] + 1;
             maxKeys = Math.Max(maxKeys, s.Positions[r] + 1);
         }
-        work *= (long)numHeads * config.HeadDim;
+        blockStarts[blocks] = n;
+        work *= (long)config.NumAttentionHeads * config.HeadDim;
 
         stageState = s;
         stageLayer = layer;
         stageMaxKeys = maxKeys;
         stageCapture = capture;
-        // Whole rows per item when capturing (the head average of a row is summed in head order by one
-        // thread); otherwise (row, head) items. Each item is independent, so results never depend on threads.
-        stageByRows = capture != null;
-        int items = stageByRows ? n : n * numHeads;
+        stageBlocks = blocks;
+        // With capture, whole blocks (all heads, in head order: one thread sums a row's head average);
+        // otherwise (block, KV head) items.
+        int items = capture != null ? blocks : blocks * config.NumKeyValueHeads;
         // Below ~32K multiply-adds a thread hand-off costs more than it saves: one chunk = the calling thread.
-        int chunk = work < (1 << 15) ? items : Math.Max(1, items / (pool.ThreadCount * 4));
+        int chunk = work < (1 << 15) ? items : 1;
         pool.Run(&AttendItems, (void*)GCHandle.ToIntPtr(selfHandle), items, chunk);
         stageState = null;
         stageCapture = null;
@@ -185,49 +190,62 @@ internal sealed class Decoder : IDisposable
     private void AttendRange(int start, int end)
     {
         var s = stageState!;
-        int numHeads = config.NumAttentionHeads;
-        int maxKeys = stageMaxKeys;
-        var scores = threadScores;
-        if (scores == null || scores.Length < maxKeys) threadScores = scores = new float[Math.Max(maxKeys, 2 * (scores?.Length ?? 256))];
-        if (stageByRows)
+        int numKvHeads = config.NumKeyValueHeads;
+        var scratch = threadScratch;
+        int need = Attention.ScratchLength(0, stageMaxKeys);
+        if (scratch == null || scratch.Length < need) threadScratch = scratch = new float[Math.Max(need, 2 * (scratch?.Length ?? 1024))];
+        var offsetRows = threadOffsetRows;
+        if (offsetRows == null || offsetRows.Length < config.KvGroups) threadOffsetRows = offsetRows = new float[]?[config.KvGroups];
+        bool byBlocks = stageCapture != null;
+        for (int i = start; i < end; i++)
         {
-            for (int r = start; r < end; r++)
-            {
-                if (stageCapture != null)
+            // Last blocks first: in a prefill they have the most keys, so the short ones fill in at the end.
+            int b = stageBlocks - 1 - (byBlocks ? i : i / numKvHeads);
+            int kvFrom = byBlocks ? 0 : i % numKvHeads, kvTo = byBlocks ? numKvHeads : kvFrom + 1;
+            int r0 = blockStarts[b], r1 = blockStarts[b + 1];
+            if (stageCapture != null)
+                for (int r = r0; r < r1; r++)
                 {
                     int len = stageCapture.Length, pos = s.Positions[r];
                     stageCapture.AvgAttention[stageLayer].AsSpan(pos * len, len).Clear();
                 }
-                for (int h = 0; h < numHeads; h++) AttendOne(s, r, h, scores);
+            for (int kvh = kvFrom; kvh < kvTo; kvh++)
+            {
+                var cache = s.Caches[r0];
+                int block = cache.AllocatedPositions * config.HeadDim, head = cache.Index(kvh, 0);
+                Attention.Prefetch(cache.Keys[stageLayer].AsSpan(head, block), cache.Values[stageLayer].AsSpan(head, block),
+                    config.HeadDim, KeyStart(s.Positions[r0]), s.Positions[r1 - 1] + 1);
+                for (int r = r0; r < r1; r++) AttendOne(s, r, kvh, scratch, offsetRows);
             }
-        }
-        else
-        {
-            for (int i = start; i < end; i++) AttendOne(s, i / numHeads, i % numHeads, scores);
         }
     }
 
-    private void AttendOne(RunState s, int r, int h, float[] scores)
+    // Key j is visible from query position i iff j ≤ i and, with a sliding window, i − j < window.
+    private int KeyStart(int pos) => slidingWindow is int window ? Math.Max(0, pos - window + 1) : 0;
+
+    // The query heads of KV head kvh (GQA: query head h reads KV head h / kvGroups, repeat_kv) for row r.
+    private void AttendOne(RunState s, int r, int kvh, float[] scratch, float[]?[] offsetRows)
     {
-        int headDim = config.HeadDim, qDim = config.NumAttentionHeads * headDim;
+        int headDim = config.HeadDim, groups = config.KvGroups, qDim = config.NumAttentionHeads * headDim;
         int pos = s.Positions[r];
         var cache = s.Caches[r];
-        int kvh = h / config.KvGroups; // GQA: query head h reads KV head h / kvGroups (repeat_kv)
-        int keyStart = slidingWindow is int window ? Math.Max(0, pos - window + 1) : 0; // key j visible iff j ≤ i and i − j < window
-        int keyEnd = pos + 1;
-        ReadOnlySpan<float> offsetRow = s.Offsets[r]?.Get(stageLayer, h);
-        int block = cache.AllocatedPositions * headDim;
-        Attention.Forward(
-            s.Q.AsSpan(r * qDim + h * headDim, headDim),
-            cache.Keys[stageLayer].AsSpan(cache.Index(kvh, 0), block),
-            cache.Values[stageLayer].AsSpan(cache.Index(kvh, 0), block),
-            headDim, keyStart, keyEnd, attentionScale, offsetRow, scores,
-            s.AttOut.AsSpan(r * qDim + h * headDim, headDim));
-        if (stageCapture != null)
+        int keyStart = KeyStart(pos), keyEnd = pos + 1;
+        ReadOnlySpan<float[]?> offsets = default;
+        if (s.Offsets[r] is { } steering)
         {
-            int count = keyEnd - keyStart;
-            var row = stageCapture.AvgAttention[stageLayer].AsSpan(pos * stageCapture.Length + keyStart, count);
-            TensorPrimitives.MultiplyAdd(scores.AsSpan(0, count), 1f / config.NumAttentionHeads, row, row);
+            bool any = false;
+            for (int g = 0; g < groups; g++) any |= (offsetRows[g] = steering.Get(stageLayer, kvh * groups + g)) != null;
+            if (any) offsets = offsetRows.AsSpan(0, groups);
         }
+        Span<float> captureRow = stageCapture != null
+            ? stageCapture.AvgAttention[stageLayer].AsSpan(pos * stageCapture.Length + keyStart, keyEnd - keyStart)
+            : default;
+        int block = cache.AllocatedPositions * headDim, head = cache.Index(kvh, 0);
+        int q = r * qDim + kvh * groups * headDim;
+        Attention.Forward(
+            s.Q.AsSpan(q, groups * headDim), groups,
+            cache.Keys[stageLayer].AsSpan(head, block), cache.Values[stageLayer].AsSpan(head, block),
+            headDim, keyStart, keyEnd, attentionScale, offsets, scratch,
+            s.AttOut.AsSpan(q, groups * headDim), captureRow, 1f / config.NumAttentionHeads);
     }
 }

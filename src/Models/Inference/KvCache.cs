@@ -1,4 +1,5 @@
 using SteerServer.Models.Checkpoints;
+using SteerServer.Models.Kernels;
 
 namespace SteerServer.Models.Inference;
 
@@ -20,12 +21,15 @@ public sealed class KvCache
         NumLayers = config.NumHiddenLayers;
         NumKvHeads = config.NumKeyValueHeads;
         HeadDim = config.HeadDim;
-        if ((long)NumKvHeads * capacity * HeadDim > Array.MaxLength)
+        if ((long)NumKvHeads * (capacity + (long)Attention.Panel) * HeadDim > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(capacity), $"a KV cache of {capacity} positions is too large for one array per layer");
         Keys = new float[NumLayers][];
         Values = new float[NumLayers][];
-        Allocate(Math.Min(capacity, InitialPositions));
+        Allocate(RoundToPanel(Math.Min(capacity, InitialPositions)));
     }
+
+    // Whole key panels, so attention reads every panel it touches from this head's block.
+    private static int RoundToPanel(int positions) => (positions + Attention.Panel - 1) & ~(Attention.Panel - 1);
 
     /// <summary>Positions filled.</summary>
     public int Length { get; internal set; }
@@ -33,14 +37,17 @@ public sealed class KvCache
     /// <summary>The most positions this cache will hold.</summary>
     public int Capacity { get; }
 
-    /// <summary>Positions currently backed by memory (≥ <see cref="Length"/>, ≤ <see cref="Capacity"/>).</summary>
+    /// <summary>Positions currently backed by memory (≥ <see cref="Length"/>; ≤ <see cref="Capacity"/> rounded up to a key panel).</summary>
     public int AllocatedPositions { get; private set; }
 
     internal int NumLayers { get; }
     internal int NumKvHeads { get; }
     internal int HeadDim { get; }
 
-    /// <summary>Per layer: [numKvHeads, AllocatedPositions, headDim] (head-major so one head's keys are contiguous).</summary>
+    /// <summary>
+    /// Per layer: [numKvHeads, AllocatedPositions / 16, headDim, 16]: head-major, each head's keys in panels of
+    /// <see cref="Attention.Panel"/> positions (<see cref="Attention.KeyIndex"/>), which attention reads 16 keys per vector.
+    /// </summary>
     internal float[][] Keys { get; }
 
     /// <summary>Per layer: [numKvHeads, AllocatedPositions, headDim].</summary>
@@ -57,8 +64,19 @@ public sealed class KvCache
         Length = length;
     }
 
-    /// <summary>Offset of (kvHead, pos) in a layer's <see cref="Keys"/>/<see cref="Values"/> array.</summary>
+    /// <summary>Offset of (kvHead, pos) in a layer's <see cref="Values"/> array; of the head's key block when pos = 0.</summary>
     internal int Index(int kvHead, int pos) => (kvHead * AllocatedPositions + pos) * HeadDim;
+
+    /// <summary>Writes the keys and values of every KV head (<c>[numKvHeads * headDim]</c> each) at <paramref name="pos"/> of <paramref name="layer"/>.</summary>
+    internal void Store(int layer, int pos, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        int block = AllocatedPositions * HeadDim;
+        for (int h = 0; h < NumKvHeads; h++)
+        {
+            Attention.StoreKey(keys.Slice(h * HeadDim, HeadDim), Keys[layer].AsSpan(h * block, block), pos);
+            values.Slice(h * HeadDim, HeadDim).CopyTo(Values[layer].AsSpan(Index(h, pos), HeadDim));
+        }
+    }
 
     /// <summary>Makes room for <paramref name="positions"/> positions (≤ <see cref="Capacity"/>), keeping the filled ones.</summary>
     internal void EnsureAllocated(int positions)
@@ -66,7 +84,7 @@ public sealed class KvCache
         if (positions <= AllocatedPositions) return;
         if (positions > Capacity) throw new ArgumentOutOfRangeException(nameof(positions));
         int grown = (int)Math.Min(Capacity, Math.Max(positions, 2L * AllocatedPositions));
-        Allocate(grown);
+        Allocate(RoundToPanel(grown));
     }
 
     private void Allocate(int positions)
@@ -74,18 +92,19 @@ public sealed class KvCache
         int old = AllocatedPositions;
         for (int l = 0; l < NumLayers; l++)
         {
-            Keys[l] = Regrow(Keys[l], old, positions);
-            Values[l] = Regrow(Values[l], old, positions);
+            Keys[l] = Regrow(Keys[l], old, positions, RoundToPanel(Length));
+            Values[l] = Regrow(Values[l], old, positions, Length);
         }
         AllocatedPositions = positions;
     }
 
-    private float[] Regrow(float[]? current, int oldPositions, int newPositions)
+    // Zeroed, not uninitialised: attention reads whole key panels, and never-written lanes must be finite.
+    private float[] Regrow(float[]? current, int oldPositions, int newPositions, int keep)
     {
-        var next = GC.AllocateUninitializedArray<float>(NumKvHeads * newPositions * HeadDim);
+        var next = new float[NumKvHeads * newPositions * HeadDim];
         if (current != null)
             for (int h = 0; h < NumKvHeads; h++)
-                current.AsSpan(h * oldPositions * HeadDim, Length * HeadDim).CopyTo(next.AsSpan(h * newPositions * HeadDim));
+                current.AsSpan(h * oldPositions * HeadDim, keep * HeadDim).CopyTo(next.AsSpan(h * newPositions * HeadDim));
         return next;
     }
 }

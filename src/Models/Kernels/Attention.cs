@@ -5,143 +5,576 @@ using System.Runtime.Intrinsics;
 namespace SteerServer.Models.Kernels;
 
 /// <summary>
-/// Scaled dot-product attention of one query row and one head over a KV-cache block, in f32:
-/// <c>out = Σ_j softmax_j(scale · q·k_j + offset_j) · v_j</c> over the visible keys
+/// Scaled dot-product attention of a group of query vectors that share one KV head (the query heads of a
+/// GQA group, for one token) over a KV-cache block, in f32: for each query <c>i</c>,
+/// <c>out_i = Σ_j softmax_j(scale · q_i·k_j + offset_ij) · v_j</c> over the visible keys
 /// <c>keyStart ≤ j &lt; keyEnd</c> (causal and sliding-window masking are expressed by that range; masked cells
-/// are simply never computed). <c>offset_j</c> is the steering hook: added to key columns
-/// <c>j &lt; offsets.Length</c> (the prompt), none when <paramref name="offsets"/> is empty (no cost then).
+/// are never used). <c>offset_ij</c> is the steering hook: row <c>offsets[i]</c> is added to key columns
+/// <c>j &lt; offsets[i].Length</c> (the prompt); none when the row is null or <c>offsets</c> is empty (no cost then).
+/// <para>
+/// Keys are stored in panels of <see cref="Panel"/> positions, each panel <c>[headDim][Panel]</c>
+/// (<see cref="KeyIndex"/>), so one vector holds one dimension of 16 consecutive keys: the logits of 16 keys
+/// come out of plain FMAs with no horizontal sums, and every key and value is loaded once for the whole group.
+/// Values are position-major <c>[position][headDim]</c>.
+/// </para>
+/// <para>
+/// The arithmetic of one query never depends on the other queries of the group or on the vector width:
+/// the dot product of <c>q</c> and <c>k_j</c> is four FMA chains over <c>d mod 4</c> summed as
+/// <c>(c0 + c1) + (c2 + c3)</c> on every path, and values are accumulated in key order. So a token gives the
+/// same bits alone, in a decode batch, or as a row of a prefill.
+/// </para>
 /// </summary>
 public static class Attention
 {
-    /// <param name="q">[headDim] query (RoPE applied).</param>
-    /// <param name="keys">[capacity * headDim] this KV head's keys, position-major.</param>
-    /// <param name="values">[capacity * headDim] this KV head's values, position-major.</param>
-    /// <param name="offsets">[promptLength] additive logit offsets for prompt key columns, or empty.</param>
-    /// <param name="scores">scratch of at least keyEnd − keyStart; holds the probabilities afterwards (for capture).</param>
-    /// <param name="output">[headDim] result.</param>
-    public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int headDim,
-        int keyStart, int keyEnd, float scale, ReadOnlySpan<float> offsets, Span<float> scores, Span<float> output) =>
-        Forward(q, keys, values, headDim, keyStart, keyEnd, scale, offsets, scores, output, KernelVariant.Auto);
+    /// <summary>Key positions per key panel.</summary>
+    public const int Panel = 16;
 
-    /// <summary>As above, with the kernel width forced by <paramref name="variant"/> (tests and benchmarks).</summary>
-    public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int headDim,
-        int keyStart, int keyEnd, float scale, ReadOnlySpan<float> offsets, Span<float> scores, Span<float> output, KernelVariant variant)
+    /// <summary>Queries computed together (their accumulators live in registers).</summary>
+    private const int MaxGroup = 4;
+
+    /// <summary>Offset of dimension <paramref name="d"/> of the key at <paramref name="pos"/> in a panel-layout key block.</summary>
+    public static int KeyIndex(int pos, int d, int headDim) => (pos & ~(Panel - 1)) * headDim + d * Panel + (pos & (Panel - 1));
+
+    /// <summary>Writes one key (<c>[headDim]</c>) at <paramref name="pos"/> of a panel-layout key block.</summary>
+    public static void StoreKey(ReadOnlySpan<float> key, Span<float> keyPanels, int pos)
+    {
+        int headDim = key.Length;
+        var panel = keyPanels.Slice((pos & ~(Panel - 1)) * headDim, Panel * headDim);
+        int lane = pos & (Panel - 1);
+        for (int d = 0; d < headDim; d++) panel[d * Panel + lane] = key[d];
+    }
+
+    /// <summary>Floats of <c>scratch</c> that <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, float, ReadOnlySpan{float[]}, Span{float}, Span{float}, Span{float}, float, KernelVariant)"/> needs for this key range.</summary>
+    public static int ScratchLength(int keyStart, int keyEnd) => MaxGroup * PaddedCount(keyStart, keyEnd);
+
+    private static int PaddedCount(int keyStart, int keyEnd) => ((keyEnd + Panel - 1) & ~(Panel - 1)) - (keyStart & ~(Panel - 1));
+
+    /// <summary>
+    /// Asks for the key panels and values of <c>[keyStart, keyEnd)</c> at once: a decode step's cache block is cold
+    /// (all weights streamed since the last step), so the loads then wait on bandwidth, not on one miss at a time.
+    /// </summary>
+    public static unsafe void Prefetch(ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim, int keyStart, int keyEnd)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || keyEnd <= keyStart) return;
+        int k0 = (keyStart & ~(Panel - 1)) * headDim, k1 = Math.Min(keyPanels.Length, ((keyEnd + Panel - 1) & ~(Panel - 1)) * headDim);
+        int v0 = keyStart * headDim, v1 = Math.Min(values.Length, keyEnd * headDim);
+        fixed (float* k = keyPanels)
+            for (int i = k0; i < k1; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(k + i);
+        fixed (float* v = values)
+            for (int i = v0; i < v1; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(v + i);
+    }
+
+    /// <param name="q">[queries * headDim] the queries (RoPE applied), one after the other.</param>
+    /// <param name="queries">Number of queries (≥ 1), e.g. the query heads of one KV head.</param>
+    /// <param name="keyPanels">This KV head's keys in panel layout (<see cref="KeyIndex"/>), covering whole panels up to keyEnd.</param>
+    /// <param name="values">[≥ keyEnd * headDim] this KV head's values, position-major.</param>
+    /// <param name="offsets">Empty (no steering), or [queries] rows of additive logit offsets for prompt key columns (null = none).</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/> floats.</param>
+    /// <param name="output">[queries * headDim] results.</param>
+    /// <param name="capture">Empty, or [keyEnd − keyStart]: receives <c>+= captureWeight · p_ij</c> for each query in order (Influence head average).</param>
+    public static void Forward(ReadOnlySpan<float> q, int queries, ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim,
+        int keyStart, int keyEnd, float scale, ReadOnlySpan<float[]?> offsets, Span<float> scratch, Span<float> output,
+        Span<float> capture = default, float captureWeight = 0, KernelVariant variant = KernelVariant.Auto)
     {
         int count = keyEnd - keyStart;
-        if (count <= 0 || keyStart < 0 || (long)keyEnd * headDim > keys.Length || (long)keyEnd * headDim > values.Length
-            || q.Length < headDim || output.Length < headDim || scores.Length < count)
+        int panelStart = keyStart & ~(Panel - 1);
+        int stride = PaddedCount(keyStart, keyEnd);
+        if (count <= 0 || keyStart < 0 || headDim <= 0 || queries <= 0
+            || (long)(panelStart + stride) * headDim > keyPanels.Length || (long)keyEnd * headDim > values.Length
+            || q.Length < queries * headDim || output.Length < queries * headDim || scratch.Length < MaxGroup * stride
+            || (offsets.Length != 0 && offsets.Length < queries) || (!capture.IsEmpty && capture.Length < count))
             throw new ArgumentException("Attention: bad key range or buffer sizes");
-        var s = scores[..count];
-        var o = output[..headDim];
-        q = q[..headDim];
 
-        // Vector paths need whole vectors per head (head_dim is 64 or 128 in practice); others use the reference path.
+        // The value pass needs whole vectors per head (head_dim is 64 or 128 in practice); others use the scalar path.
         var v = KernelDispatch.Resolve(variant);
         if (v == KernelVariant.V512 && headDim % Vector512<float>.Count != 0) v = KernelVariant.V256;
         if (v == KernelVariant.V256 && headDim % Vector256<float>.Count != 0) v = KernelVariant.Scalar;
 
-        // The cache block is usually cold (a decode step streams all weights between two layers' attention):
-        // ask for all of it at once, so the loads below wait on memory bandwidth, not on one miss at a time.
-        Prefetch(keys.Slice(keyStart * headDim, count * headDim));
-        Prefetch(values.Slice(keyStart * headDim, count * headDim));
-
-        // 1. logits: scale · q·k_j
-        if (v == KernelVariant.V512) Scores512(q, keys, headDim, keyStart, scale, s);
-        else if (v == KernelVariant.V256) Scores256(q, keys, headDim, keyStart, scale, s);
-        else
+        ref float k0 = ref Unsafe.AsRef(in keyPanels[panelStart * headDim]);
+        ref float s0 = ref scratch[0];
+        Span<float> invSum = stackalloc float[MaxGroup];
+        for (int c = 0; c < queries; c += MaxGroup)
         {
-            for (int j = 0; j < count; j++)
-                s[j] = TensorPrimitives.Dot(q, keys.Slice((keyStart + j) * headDim, headDim));
-            TensorPrimitives.Multiply(s, scale, s);
-        }
+            int m = Math.Min(MaxGroup, queries - c);
+            ref float qc = ref Unsafe.AsRef(in q[c * headDim]);
 
-        // 2. steering offsets on prompt key columns only (columns ≥ offsets.Length are generated tokens)
+            // 1. logits of whole panels: scale · q·k_j
+            Scores(v, m, ref qc, headDim, ref k0, stride / Panel, ref s0, stride, scale);
+
+            // 2. offsets, mask outside [keyStart, keyEnd), softmax numerators e_j = exp(z_j − max) and their sum
+            for (int i = 0; i < m; i++)
+            {
+                ReadOnlySpan<float> off = offsets.Length != 0 ? offsets[c + i] : default;
+                invSum[i] = 1f / Softmax(v, scratch.Slice(i * stride, stride), panelStart, keyStart, keyEnd, off);
+            }
+
+            // 3. out_i = Σ_j e_ij v_j / Σ_j e_ij, in key order
+            ref float e0 = ref Unsafe.Add(ref s0, keyStart - panelStart);
+            ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
+            ref float o0 = ref output[c * headDim];
+            if (v == KernelVariant.V512) Values512(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
+            else if (v == KernelVariant.V256) Values256(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
+            else ValuesScalar(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
+
+            // 4. Influence capture: the head average, summed in query order
+            if (!capture.IsEmpty)
+                for (int i = 0; i < m; i++)
+                {
+                    var p = scratch.Slice(i * stride + keyStart - panelStart, count);
+                    TensorPrimitives.Multiply(p, invSum[i], p);
+                    TensorPrimitives.MultiplyAdd(p, captureWeight, capture[..count], capture[..count]);
+                }
+        }
+    }
+
+    // ---- 1. logits ----
+
+    private interface ICount { static abstract int Value { get; } }
+    private struct One : ICount { public static int Value => 1; }
+    private struct Two : ICount { public static int Value => 2; }
+    private struct Three : ICount { public static int Value => 3; }
+    private struct Four : ICount { public static int Value => 4; }
+
+    private static void Scores(KernelVariant v, int m, ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
+    {
+        if (v == KernelVariant.V512)
+        {
+            switch (m)
+            {
+                case 1: Scores512<One>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 2: Scores512<Two>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 3: Scores512<Three>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                default: Scores512<Four>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+            }
+        }
+        else if (v == KernelVariant.V256)
+        {
+            switch (m)
+            {
+                case 1: Scores256<One>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 2: Scores256<Two>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 3: Scores256<Three>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                default: Scores256<Four>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+            }
+        }
+        else ScoresScalar(m, ref q, headDim, ref k, panels, ref s, stride, scale);
+    }
+
+    // One panel at a time: four chains (d mod 4) per query hide the FMA latency; each key vector feeds every query.
+    private static void Scores512<TM>(ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
+        where TM : struct, ICount
+    {
+        int m = TM.Value;
+        ref float q1 = ref Unsafe.Add(ref q, m > 1 ? headDim : 0);
+        ref float q2 = ref Unsafe.Add(ref q, m > 2 ? 2 * headDim : 0);
+        ref float q3 = ref Unsafe.Add(ref q, m > 3 ? 3 * headDim : 0);
+        int body = headDim & ~3;
+        for (int p = 0; p < panels; p++)
+        {
+            ref float kp = ref Unsafe.Add(ref k, p * Panel * headDim);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+            int d = 0;
+            for (; d < body; d += 4)
+            {
+                var k0 = Vector512.LoadUnsafe(ref kp, (nuint)(d * Panel));
+                var k1 = Vector512.LoadUnsafe(ref kp, (nuint)((d + 1) * Panel));
+                var k2 = Vector512.LoadUnsafe(ref kp, (nuint)((d + 2) * Panel));
+                var k3 = Vector512.LoadUnsafe(ref kp, (nuint)((d + 3) * Panel));
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d)), k0, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d + 1)), k1, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d + 2)), k2, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d + 3)), k3, a3);
+                if (m > 1)
+                {
+                    b0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d)), k0, b0);
+                    b1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d + 1)), k1, b1);
+                    b2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d + 2)), k2, b2);
+                    b3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d + 3)), k3, b3);
+                }
+                if (m > 2)
+                {
+                    c0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d)), k0, c0);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d + 1)), k1, c1);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d + 2)), k2, c2);
+                    c3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d + 3)), k3, c3);
+                }
+                if (m > 3)
+                {
+                    d0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d)), k0, d0);
+                    d1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d + 1)), k1, d1);
+                    d2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d + 2)), k2, d2);
+                    d3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d + 3)), k3, d3);
+                }
+            }
+            for (int t = 0; d < headDim; d++, t++) // head_dim not a multiple of 4: the tail continues chains 0, 1, 2
+            {
+                var kt = Vector512.LoadUnsafe(ref kp, (nuint)(d * Panel));
+                if (t == 0) a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d)), kt, a0);
+                else if (t == 1) a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d)), kt, a1);
+                else a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, d)), kt, a2);
+                if (m > 1)
+                {
+                    if (t == 0) b0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d)), kt, b0);
+                    else if (t == 1) b1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d)), kt, b1);
+                    else b2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, d)), kt, b2);
+                }
+                if (m > 2)
+                {
+                    if (t == 0) c0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d)), kt, c0);
+                    else if (t == 1) c1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d)), kt, c1);
+                    else c2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, d)), kt, c2);
+                }
+                if (m > 3)
+                {
+                    if (t == 0) d0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d)), kt, d0);
+                    else if (t == 1) d1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d)), kt, d1);
+                    else d2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, d)), kt, d2);
+                }
+            }
+            nuint o = (nuint)(p * Panel);
+            ((a0 + a1 + (a2 + a3)) * scale).StoreUnsafe(ref s, o);
+            if (m > 1) ((b0 + b1 + (b2 + b3)) * scale).StoreUnsafe(ref s, o + (nuint)stride);
+            if (m > 2) ((c0 + c1 + (c2 + c3)) * scale).StoreUnsafe(ref s, o + (nuint)(2 * stride));
+            if (m > 3) ((d0 + d1 + (d2 + d3)) * scale).StoreUnsafe(ref s, o + (nuint)(3 * stride));
+        }
+    }
+
+    // Same arithmetic per key as Scores512, on each half panel.
+    private static void Scores256<TM>(ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
+        where TM : struct, ICount
+    {
+        int m = TM.Value;
+        ref float q1 = ref Unsafe.Add(ref q, m > 1 ? headDim : 0);
+        ref float q2 = ref Unsafe.Add(ref q, m > 2 ? 2 * headDim : 0);
+        ref float q3 = ref Unsafe.Add(ref q, m > 3 ? 3 * headDim : 0);
+        int body = headDim & ~3;
+        for (int h = 0; h < 2 * panels; h++)
+        {
+            int p = h >> 1, half = (h & 1) * Vector256<float>.Count;
+            ref float kp = ref Unsafe.Add(ref k, p * Panel * headDim + half);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+            int d = 0;
+            for (; d < body; d += 4)
+            {
+                var k0 = Vector256.LoadUnsafe(ref kp, (nuint)(d * Panel));
+                var k1 = Vector256.LoadUnsafe(ref kp, (nuint)((d + 1) * Panel));
+                var k2 = Vector256.LoadUnsafe(ref kp, (nuint)((d + 2) * Panel));
+                var k3 = Vector256.LoadUnsafe(ref kp, (nuint)((d + 3) * Panel));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d)), k0, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d + 1)), k1, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d + 2)), k2, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d + 3)), k3, a3);
+                if (m > 1)
+                {
+                    b0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d)), k0, b0);
+                    b1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d + 1)), k1, b1);
+                    b2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d + 2)), k2, b2);
+                    b3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d + 3)), k3, b3);
+                }
+                if (m > 2)
+                {
+                    c0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d)), k0, c0);
+                    c1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d + 1)), k1, c1);
+                    c2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d + 2)), k2, c2);
+                    c3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d + 3)), k3, c3);
+                }
+                if (m > 3)
+                {
+                    d0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d)), k0, d0);
+                    d1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d + 1)), k1, d1);
+                    d2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d + 2)), k2, d2);
+                    d3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d + 3)), k3, d3);
+                }
+            }
+            for (int t = 0; d < headDim; d++, t++)
+            {
+                var kt = Vector256.LoadUnsafe(ref kp, (nuint)(d * Panel));
+                if (t == 0) a0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d)), kt, a0);
+                else if (t == 1) a1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d)), kt, a1);
+                else a2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, d)), kt, a2);
+                if (m > 1)
+                {
+                    if (t == 0) b0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d)), kt, b0);
+                    else if (t == 1) b1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d)), kt, b1);
+                    else b2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q1, d)), kt, b2);
+                }
+                if (m > 2)
+                {
+                    if (t == 0) c0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d)), kt, c0);
+                    else if (t == 1) c1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d)), kt, c1);
+                    else c2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q2, d)), kt, c2);
+                }
+                if (m > 3)
+                {
+                    if (t == 0) d0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d)), kt, d0);
+                    else if (t == 1) d1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d)), kt, d1);
+                    else d2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q3, d)), kt, d2);
+                }
+            }
+            nuint o = (nuint)(p * Panel + half);
+            ((a0 + a1 + (a2 + a3)) * scale).StoreUnsafe(ref s, o);
+            if (m > 1) ((b0 + b1 + (b2 + b3)) * scale).StoreUnsafe(ref s, o + (nuint)stride);
+            if (m > 2) ((c0 + c1 + (c2 + c3)) * scale).StoreUnsafe(ref s, o + (nuint)(2 * stride));
+            if (m > 3) ((d0 + d1 + (d2 + d3)) * scale).StoreUnsafe(ref s, o + (nuint)(3 * stride));
+        }
+    }
+
+    private static void ScoresScalar(int m, ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            ref float qi = ref Unsafe.Add(ref q, i * headDim);
+            for (int p = 0; p < panels; p++)
+                for (int lane = 0; lane < Panel; lane++)
+                {
+                    ref float kp = ref Unsafe.Add(ref k, p * Panel * headDim + lane);
+                    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    for (int d = 0; d < headDim; d++)
+                    {
+                        float x = Unsafe.Add(ref qi, d), y = Unsafe.Add(ref kp, d * Panel);
+                        switch (d & 3)
+                        {
+                            case 0: a0 = MathF.FusedMultiplyAdd(x, y, a0); break;
+                            case 1: a1 = MathF.FusedMultiplyAdd(x, y, a1); break;
+                            case 2: a2 = MathF.FusedMultiplyAdd(x, y, a2); break;
+                            default: a3 = MathF.FusedMultiplyAdd(x, y, a3); break;
+                        }
+                    }
+                    Unsafe.Add(ref s, i * stride + p * Panel + lane) = (a0 + a1 + (a2 + a3)) * scale;
+                }
+        }
+    }
+
+    // ---- 2. softmax ----
+
+    /// <summary>
+    /// On one query's logits (whole panels from <paramref name="panelStart"/>): adds the offsets, sets masked keys to
+    /// −∞, replaces each logit by exp(z − max) (0 when masked) and returns their sum.
+    /// </summary>
+    private static float Softmax(KernelVariant v, Span<float> s, int panelStart, int keyStart, int keyEnd, ReadOnlySpan<float> offsets)
+    {
+        // steering offsets on prompt key columns only (columns ≥ offsets.Length are generated tokens)
         int steeredEnd = Math.Min(keyEnd, offsets.Length);
         if (steeredEnd > keyStart)
         {
-            var steered = s[..(steeredEnd - keyStart)];
+            var steered = s.Slice(keyStart - panelStart, steeredEnd - keyStart);
             TensorPrimitives.Add(steered, offsets[keyStart..steeredEnd], steered);
         }
+        // masked lanes of the first and last panel never take part
+        s[..(keyStart - panelStart)].Fill(float.NegativeInfinity);
+        s[(keyEnd - panelStart)..].Fill(float.NegativeInfinity);
 
-        // 3. softmax in f32, max-subtracted
-        float max = TensorPrimitives.Max(s);
-        TensorPrimitives.Subtract(s, max, s);
-        TensorPrimitives.Exp(s, s);
-        float sum = TensorPrimitives.Sum(s);
-        TensorPrimitives.Multiply(s, 1f / sum, s);
-
-        // 4. weighted sum of values, in key order (fixed summation order)
-        if (v == KernelVariant.V512) Values512(values, headDim, keyStart, s, o);
-        else if (v == KernelVariant.V256) Values256(values, headDim, keyStart, s, o);
-        else
+        if (v == KernelVariant.V512)
         {
-            o.Clear();
-            for (int j = 0; j < count; j++)
-                TensorPrimitives.MultiplyAdd(values.Slice((keyStart + j) * headDim, headDim), s[j], o, o);
+            ref float s0 = ref s[0];
+            var max = Vector512.Create(float.NegativeInfinity);
+            for (int i = 0; i < s.Length; i += Panel) max = Vector512.Max(max, Vector512.LoadUnsafe(ref s0, (nuint)i));
+            var m = Vector512.Create(HorizontalMax(max));
+            var sum = Vector512<float>.Zero;
+            for (int i = 0; i < s.Length; i += Panel)
+            {
+                var e = Vector512.Exp(Vector512.LoadUnsafe(ref s0, (nuint)i) - m);
+                e.StoreUnsafe(ref s0, (nuint)i);
+                sum += e;
+            }
+            return Vector512.Sum(sum);
+        }
+        if (v == KernelVariant.V256)
+        {
+            ref float s0 = ref s[0];
+            var max = Vector256.Create(float.NegativeInfinity);
+            for (int i = 0; i < s.Length; i += Vector256<float>.Count) max = Vector256.Max(max, Vector256.LoadUnsafe(ref s0, (nuint)i));
+            float mx = float.NegativeInfinity;
+            for (int l = 0; l < Vector256<float>.Count; l++) mx = Math.Max(mx, max[l]);
+            var m = Vector256.Create(mx);
+            var sum = Vector256<float>.Zero;
+            for (int i = 0; i < s.Length; i += Vector256<float>.Count)
+            {
+                var e = Vector256.Exp(Vector256.LoadUnsafe(ref s0, (nuint)i) - m);
+                e.StoreUnsafe(ref s0, (nuint)i);
+                sum += e;
+            }
+            return Vector256.Sum(sum);
+        }
+        float maxS = float.NegativeInfinity;
+        foreach (float x in s) maxS = Math.Max(maxS, x);
+        float total = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            float e = MathF.Exp(s[i] - maxS);
+            s[i] = e;
+            total += e;
+        }
+        return total;
+    }
+
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var h = Vector256.Max(v.GetLower(), v.GetUpper());
+        var g = Vector128.Max(h.GetLower(), h.GetUpper());
+        float m = Math.Max(g[0], g[1]);
+        return Math.Max(m, Math.Max(g[2], g[3]));
+    }
+
+    // ---- 3. weighted values ----
+
+    // Key-order accumulation; four output vectors per query at a time (four independent chains), each value row
+    // loaded once for every query of the group.
+    private static void Values512(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
+    {
+        const int W = 16;
+        int d = 0;
+        for (; d + 4 * W <= headDim; d += 4 * W)
+        {
+            switch (m)
+            {
+                case 1: Values512x4<One>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                case 2: Values512x4<Two>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                case 3: Values512x4<Three>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                default: Values512x4<Four>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+            }
+        }
+        for (; d < headDim; d += W)
+            for (int i = 0; i < m; i++)
+            {
+                ref float ei = ref Unsafe.Add(ref e, i * stride);
+                var acc = Vector512<float>.Zero;
+                for (int j = 0; j < count; j++)
+                    acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v, (nuint)(j * headDim + d)), Vector512.Create(Unsafe.Add(ref ei, j)), acc);
+                (acc * invSum[i]).StoreUnsafe(ref o, (nuint)(i * headDim + d));
+            }
+    }
+
+    private static void Values512x4<TM>(ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
+        where TM : struct, ICount
+    {
+        int m = TM.Value;
+        ref float e1 = ref Unsafe.Add(ref e, m > 1 ? stride : 0);
+        ref float e2 = ref Unsafe.Add(ref e, m > 2 ? 2 * stride : 0);
+        ref float e3 = ref Unsafe.Add(ref e, m > 3 ? 3 * stride : 0);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        for (int j = 0; j < count; j++)
+        {
+            nuint r = (nuint)(j * headDim);
+            var x0 = Vector512.LoadUnsafe(ref v, r);
+            var x1 = Vector512.LoadUnsafe(ref v, r + 16);
+            var x2 = Vector512.LoadUnsafe(ref v, r + 32);
+            var x3 = Vector512.LoadUnsafe(ref v, r + 48);
+            var w = Vector512.Create(Unsafe.Add(ref e, j));
+            a0 = Vector512.FusedMultiplyAdd(x0, w, a0);
+            a1 = Vector512.FusedMultiplyAdd(x1, w, a1);
+            a2 = Vector512.FusedMultiplyAdd(x2, w, a2);
+            a3 = Vector512.FusedMultiplyAdd(x3, w, a3);
+            if (m > 1)
+            {
+                w = Vector512.Create(Unsafe.Add(ref e1, j));
+                b0 = Vector512.FusedMultiplyAdd(x0, w, b0);
+                b1 = Vector512.FusedMultiplyAdd(x1, w, b1);
+                b2 = Vector512.FusedMultiplyAdd(x2, w, b2);
+                b3 = Vector512.FusedMultiplyAdd(x3, w, b3);
+            }
+            if (m > 2)
+            {
+                w = Vector512.Create(Unsafe.Add(ref e2, j));
+                c0 = Vector512.FusedMultiplyAdd(x0, w, c0);
+                c1 = Vector512.FusedMultiplyAdd(x1, w, c1);
+                c2 = Vector512.FusedMultiplyAdd(x2, w, c2);
+                c3 = Vector512.FusedMultiplyAdd(x3, w, c3);
+            }
+            if (m > 3)
+            {
+                w = Vector512.Create(Unsafe.Add(ref e3, j));
+                d0 = Vector512.FusedMultiplyAdd(x0, w, d0);
+                d1 = Vector512.FusedMultiplyAdd(x1, w, d1);
+                d2 = Vector512.FusedMultiplyAdd(x2, w, d2);
+                d3 = Vector512.FusedMultiplyAdd(x3, w, d3);
+            }
+        }
+        var z = Vector512.Create(invSum[0]);
+        (a0 * z).StoreUnsafe(ref o, 0);
+        (a1 * z).StoreUnsafe(ref o, 16);
+        (a2 * z).StoreUnsafe(ref o, 32);
+        (a3 * z).StoreUnsafe(ref o, 48);
+        if (m > 1)
+        {
+            z = Vector512.Create(invSum[1]);
+            nuint b = (nuint)headDim;
+            (b0 * z).StoreUnsafe(ref o, b);
+            (b1 * z).StoreUnsafe(ref o, b + 16);
+            (b2 * z).StoreUnsafe(ref o, b + 32);
+            (b3 * z).StoreUnsafe(ref o, b + 48);
+        }
+        if (m > 2)
+        {
+            z = Vector512.Create(invSum[2]);
+            nuint b = (nuint)(2 * headDim);
+            (c0 * z).StoreUnsafe(ref o, b);
+            (c1 * z).StoreUnsafe(ref o, b + 16);
+            (c2 * z).StoreUnsafe(ref o, b + 32);
+            (c3 * z).StoreUnsafe(ref o, b + 48);
+        }
+        if (m > 3)
+        {
+            z = Vector512.Create(invSum[3]);
+            nuint b = (nuint)(3 * headDim);
+            (d0 * z).StoreUnsafe(ref o, b);
+            (d1 * z).StoreUnsafe(ref o, b + 16);
+            (d2 * z).StoreUnsafe(ref o, b + 32);
+            (d3 * z).StoreUnsafe(ref o, b + 48);
         }
     }
 
-    private static unsafe void Prefetch(ReadOnlySpan<float> block)
+    // Two output vectors per query at a time (eight accumulators for a group of four).
+    private static void Values256(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        fixed (float* p = block)
-            for (int i = 0; i < block.Length; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + i);
+        const int W = 8;
+        int d = 0;
+        for (; d + 2 * W <= headDim; d += 2 * W)
+            for (int i = 0; i < m; i++)
+            {
+                ref float ei = ref Unsafe.Add(ref e, i * stride);
+                Vector256<float> a0 = default, a1 = default;
+                for (int j = 0; j < count; j++)
+                {
+                    var w = Vector256.Create(Unsafe.Add(ref ei, j));
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, (nuint)(j * headDim + d)), w, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, (nuint)(j * headDim + d + W)), w, a1);
+                }
+                var z = Vector256.Create(invSum[i]);
+                (a0 * z).StoreUnsafe(ref o, (nuint)(i * headDim + d));
+                (a1 * z).StoreUnsafe(ref o, (nuint)(i * headDim + d + W));
+            }
+        for (; d < headDim; d += W)
+            for (int i = 0; i < m; i++)
+            {
+                ref float ei = ref Unsafe.Add(ref e, i * stride);
+                var acc = Vector256<float>.Zero;
+                for (int j = 0; j < count; j++)
+                    acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, (nuint)(j * headDim + d)), Vector256.Create(Unsafe.Add(ref ei, j)), acc);
+                (acc * invSum[i]).StoreUnsafe(ref o, (nuint)(i * headDim + d));
+            }
     }
 
-    // headDim is a multiple of the width (checked by the caller): no tails. Inlined loops instead of one
-    // TensorPrimitives call per key, which dominated prefill attention for head_dim 64.
-    private static void Scores512(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, int headDim, int keyStart, float scale, Span<float> s)
+    private static void ValuesScalar(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
-        ref float q0 = ref Unsafe.AsRef(in q[0]);
-        ref float k0 = ref Unsafe.AsRef(in keys[keyStart * headDim]);
-        for (int j = 0; j < s.Length; j++)
+        for (int i = 0; i < m; i++)
         {
-            var acc = Vector512<float>.Zero;
-            nuint kb = (nuint)(j * headDim);
-            for (int d = 0; d < headDim; d += Vector512<float>.Count)
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q0, (nuint)d), Vector512.LoadUnsafe(ref k0, kb + (nuint)d), acc);
-            s[j] = Vector512.Sum(acc) * scale;
-        }
-    }
-
-    private static void Scores256(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, int headDim, int keyStart, float scale, Span<float> s)
-    {
-        ref float q0 = ref Unsafe.AsRef(in q[0]);
-        ref float k0 = ref Unsafe.AsRef(in keys[keyStart * headDim]);
-        for (int j = 0; j < s.Length; j++)
-        {
-            var acc = Vector256<float>.Zero;
-            nuint kb = (nuint)(j * headDim);
-            for (int d = 0; d < headDim; d += Vector256<float>.Count)
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref q0, (nuint)d), Vector256.LoadUnsafe(ref k0, kb + (nuint)d), acc);
-            s[j] = Vector256.Sum(acc) * scale;
-        }
-    }
-
-    // One output vector at a time stays in a register across all keys.
-    private static void Values512(ReadOnlySpan<float> values, int headDim, int keyStart, ReadOnlySpan<float> p, Span<float> o)
-    {
-        ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
-        ref float o0 = ref o[0];
-        for (int d = 0; d < headDim; d += Vector512<float>.Count)
-        {
-            var acc = Vector512<float>.Zero;
-            for (int j = 0; j < p.Length; j++)
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, (nuint)(j * headDim + d)), Vector512.Create(p[j]), acc);
-            acc.StoreUnsafe(ref o0, (nuint)d);
-        }
-    }
-
-    private static void Values256(ReadOnlySpan<float> values, int headDim, int keyStart, ReadOnlySpan<float> p, Span<float> o)
-    {
-        ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
-        ref float o0 = ref o[0];
-        for (int d = 0; d < headDim; d += Vector256<float>.Count)
-        {
-            var acc = Vector256<float>.Zero;
-            for (int j = 0; j < p.Length; j++)
-                acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0, (nuint)(j * headDim + d)), Vector256.Create(p[j]), acc);
-            acc.StoreUnsafe(ref o0, (nuint)d);
+            ref float ei = ref Unsafe.Add(ref e, i * stride);
+            for (int d = 0; d < headDim; d++)
+            {
+                float acc = 0;
+                for (int j = 0; j < count; j++) acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref v, j * headDim + d), Unsafe.Add(ref ei, j), acc);
+                Unsafe.Add(ref o, i * headDim + d) = acc * invSum[i];
+            }
         }
     }
 }
