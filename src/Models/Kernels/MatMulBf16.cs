@@ -3,25 +3,33 @@ using System.Runtime.Intrinsics;
 
 namespace SteerServer.Models.Kernels;
 
-/// <summary>bf16 weights: a bf16 is the top half of an f32, so widen to 32 bits and shift left by 16 (exact).</summary>
-internal readonly unsafe struct MatMulBf16 : IRowLoader
+/// <summary>
+/// bf16 weights. Each column pair is interleaved (lane j: column 2p in the low half of a 32-bit word, 2p+1 in the
+/// high half), so one 64-byte load gives both columns: a bf16 is the top half of an f32, so the even column is
+/// the word shifted left by 16 and the odd one the word with its low half cleared, both exact and in-lane.
+/// </summary>
+internal readonly unsafe struct MatMulBf16 : IPanelLoader
 {
     public static int ElementBytes => 2;
 
+    public static nint Index(int lane, nint col) => (col >> 1) * 32 + 2 * lane + (col & 1);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load512(byte* row, nint col)
+    public static void Load512(byte* panel, nint pair, out Vector512<float> even, out Vector512<float> odd)
     {
-        var wide = Vector512.WidenLower(Vector256.Load((ushort*)row + col).ToVector512Unsafe()); // vpmovzxwd
-        return Vector512.ShiftLeft(wide, 16).AsSingle();
+        var words = Vector512.Load((uint*)panel + pair * 16);
+        even = Vector512.ShiftLeft(words, 16).AsSingle();
+        odd = (words & Vector512.Create(0xFFFF0000u)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load256(byte* row, nint col)
+    public static void Load256(byte* panel, nint pair, int half, out Vector256<float> even, out Vector256<float> odd)
     {
-        var wide = Vector256.WidenLower(Vector128.Load((ushort*)row + col).ToVector256Unsafe());
-        return Vector256.ShiftLeft(wide, 16).AsSingle();
+        var words = Vector256.Load((uint*)panel + pair * 16 + half * 8);
+        even = Vector256.ShiftLeft(words, 16).AsSingle();
+        odd = (words & Vector256.Create(0xFFFF0000u)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float LoadScalar(byte* row, nint col) => BitConverter.Int32BitsToSingle(((ushort*)row)[col] << 16);
+    public static float LoadScalar(byte* panel, int lane, nint col) => BitConverter.Int32BitsToSingle(((ushort*)panel)[Index(lane, col)] << 16);
 }

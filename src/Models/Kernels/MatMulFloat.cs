@@ -5,12 +5,12 @@ namespace SteerServer.Models.Kernels;
 
 /// <summary>
 /// <c>y[i, r] = Σ_c W[r, c] · x[i, c]</c> for f32/bf16/f16 weights packed in panels of 16 rows
-/// (<see cref="WeightMatrix"/>; <typeparamref name="TLoad"/> converts the stored dtype in registers).
+/// (<see cref="WeightMatrix"/>; <typeparamref name="TLoad"/> reads the stored dtype in registers).
 /// <para>
 /// For each column c a panel gives one vector of 16 rows, multiplied by the broadcast <c>x[i, c]</c> and
-/// accumulated lane-wise: lane j is output row 16p + j. So there are no horizontal sums and no column tails,
-/// a panel is one sequential stream (decode is bound by that stream), and in prefill one weight vector feeds
-/// 12 inputs (12 independent accumulators keep the FMA unit busy; the panel stays in L1/L2 for all inputs).
+/// accumulated lane-wise: lane j is output row 16p + j. So there are no horizontal sums, a panel is one
+/// sequential stream (decode is bound by that stream), and each weight vector loaded feeds up to 12 inputs
+/// (prefill: 12 independent accumulators keep the FMA unit busy while the panel stays in L1/L2).
 /// </para>
 /// <para>
 /// Every (row, input) is one FMA chain over the columns in order, in every tile, width and thread split, so
@@ -18,7 +18,7 @@ namespace SteerServer.Models.Kernels;
 /// </para>
 /// </summary>
 [SkipLocalsInit]
-internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
+internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoader
 {
     private const int Lanes = WeightMatrix.PanelRows;
 
@@ -33,76 +33,75 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
         }
     }
 
+    /// <summary>Bytes of one panel: 16 rows × the columns rounded up to a pair.</summary>
+    private static nint PanelBytes(int cols) => (nint)((cols + 1) & ~1) * Lanes * TLoad.ElementBytes;
+
+    // The inputs one tile multiplies by each weight vector, a constant per instantiation: the JIT removes the
+    // accumulators and branches a smaller tile does not use, so one tile body serves 1, 4, 8 and 12 inputs.
+    private interface ITileInputs { static abstract int Count { get; } }
+    private struct One : ITileInputs { public static int Count => 1; }
+    private struct Four : ITileInputs { public static int Count => 4; }
+    private struct Eight : ITileInputs { public static int Count => 8; }
+    private struct Twelve : ITileInputs { public static int Count => 12; }
+
     // ---------------------------------------------------------------- Vector512: one vector per panel column
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
     private static void Panels512(byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
     {
-        nint panelBytes = (nint)cols * Lanes * TLoad.ElementBytes;
+        nint panelBytes = PanelBytes(cols);
         for (int p = p0; p < p1; p++)
         {
             byte* wp = w + p * panelBytes;
             int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
             int i = 0;
-            for (; i + 12 <= n; i += 12) Tile12_512(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
-            for (; i + 4 <= n; i += 4) Tile4_512(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
-            for (; i < n; i++) Store(Tile1_512(wp, cols, x + (nint)i * cols), y + (nint)i * rows + r, valid);
+            for (; i + 12 <= n; i += 12) Tile512<Twelve>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
+            if (i + 8 <= n) { Tile512<Eight>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid); i += 8; }
+            if (i + 4 <= n) { Tile512<Four>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid); i += 4; }
+            for (; i < n; i++) Tile512<One>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Tile1_512(byte* wp, int cols, float* x)
+    private static void Tile512<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid) where TN : struct, ITileInputs
     {
-        Vector512<float> a = default;
-        for (nint c = 0; c < cols; c++)
-            a = Vector512.FusedMultiplyAdd(TLoad.Load512(wp, c * Lanes), Vector512.Create(x[c]), a);
-        return a;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4_512(byte* wp, int cols, float* x, float* y, int ldy, int valid)
-    {
-        nint k = cols;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (nint c = 0; c < cols; c++)
-        {
-            var v = TLoad.Load512(wp, c * Lanes);
-            float* xc = x + c;
-            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[0]), a0);
-            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[k]), a1);
-            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[2 * k]), a2);
-            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[3 * k]), a3);
-        }
-        Store(a0, y, valid); Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile12_512(byte* wp, int cols, float* x, float* y, int ldy, int valid)
-    {
-        nint k = cols;
+        nint k = cols; // x row stride
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         Vector512<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-        for (nint c = 0; c < cols; c++)
+        nint pairs = cols >> 1;
+        for (nint p = 0; p < pairs; p++)
         {
-            var v = TLoad.Load512(wp, c * Lanes);
-            float* xc = x + c;
-            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[0]), a0);
-            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[k]), a1);
-            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[2 * k]), a2);
-            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[3 * k]), a3);
-            a4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[4 * k]), a4);
-            a5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[5 * k]), a5);
-            a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[6 * k]), a6);
-            a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[7 * k]), a7);
-            a8 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[8 * k]), a8);
-            a9 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[9 * k]), a9);
-            a10 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[10 * k]), a10);
-            a11 = Vector512.FusedMultiplyAdd(v, Vector512.Create(xc[11 * k]), a11);
+            TLoad.Load512(wp, p, out var even, out var odd);
+            float* xc = x + 2 * p;
+            a0 = Step(even, odd, xc, a0);
+            if (TN.Count > 1) { a1 = Step(even, odd, xc + k, a1); a2 = Step(even, odd, xc + 2 * k, a2); a3 = Step(even, odd, xc + 3 * k, a3); }
+            if (TN.Count > 4) { a4 = Step(even, odd, xc + 4 * k, a4); a5 = Step(even, odd, xc + 5 * k, a5); a6 = Step(even, odd, xc + 6 * k, a6); a7 = Step(even, odd, xc + 7 * k, a7); }
+            if (TN.Count > 8) { a8 = Step(even, odd, xc + 8 * k, a8); a9 = Step(even, odd, xc + 9 * k, a9); a10 = Step(even, odd, xc + 10 * k, a10); a11 = Step(even, odd, xc + 11 * k, a11); }
         }
-        Store(a0, y, valid); Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid);
-        Store(a4, y + 4 * ldy, valid); Store(a5, y + 5 * ldy, valid); Store(a6, y + 6 * ldy, valid); Store(a7, y + 7 * ldy, valid);
-        Store(a8, y + 8 * ldy, valid); Store(a9, y + 9 * ldy, valid); Store(a10, y + 10 * ldy, valid); Store(a11, y + 11 * ldy, valid);
+        if ((cols & 1) != 0)
+        {
+            // The last column of an odd count: its pair's second column is zero padding, and x has no element for it.
+            TLoad.Load512(wp, pairs, out var last, out _);
+            float* xc = x + cols - 1;
+            a0 = Last(last, xc, a0);
+            if (TN.Count > 1) { a1 = Last(last, xc + k, a1); a2 = Last(last, xc + 2 * k, a2); a3 = Last(last, xc + 3 * k, a3); }
+            if (TN.Count > 4) { a4 = Last(last, xc + 4 * k, a4); a5 = Last(last, xc + 5 * k, a5); a6 = Last(last, xc + 6 * k, a6); a7 = Last(last, xc + 7 * k, a7); }
+            if (TN.Count > 8) { a8 = Last(last, xc + 8 * k, a8); a9 = Last(last, xc + 9 * k, a9); a10 = Last(last, xc + 10 * k, a10); a11 = Last(last, xc + 11 * k, a11); }
+        }
+        Store(a0, y, valid);
+        if (TN.Count > 1) { Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid); }
+        if (TN.Count > 4) { Store(a4, y + 4 * ldy, valid); Store(a5, y + 5 * ldy, valid); Store(a6, y + 6 * ldy, valid); Store(a7, y + 7 * ldy, valid); }
+        if (TN.Count > 8) { Store(a8, y + 8 * ldy, valid); Store(a9, y + 9 * ldy, valid); Store(a10, y + 10 * ldy, valid); Store(a11, y + 11 * ldy, valid); }
     }
+
+    /// <summary>Columns c and c+1 of one input, in that order: <c>a + even·x[c] + odd·x[c+1]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Step(Vector512<float> even, Vector512<float> odd, float* xc, Vector512<float> a) =>
+        Vector512.FusedMultiplyAdd(odd, Vector512.Create(xc[1]), Vector512.FusedMultiplyAdd(even, Vector512.Create(xc[0]), a));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Last(Vector512<float> column, float* xc, Vector512<float> a) =>
+        Vector512.FusedMultiplyAdd(column, Vector512.Create(xc[0]), a);
 
     /// <summary>The first <paramref name="valid"/> lanes (all but in a last, zero-padded panel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -117,51 +116,60 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
     private static void Panels256(byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
     {
-        nint panelBytes = (nint)cols * Lanes * TLoad.ElementBytes;
+        nint panelBytes = PanelBytes(cols);
         for (int p = p0; p < p1; p++)
         {
             byte* wp = w + p * panelBytes;
             int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
             int i = 0;
-            for (; i + 4 <= n; i += 4) Tile4_256(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
-            for (; i < n; i++) Tile1_256(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, valid);
+            for (; i + 4 <= n; i += 4) Tile256<Four>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
+            for (; i < n; i++) Tile256<One>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1_256(byte* wp, int cols, float* x, float* y, int valid)
-    {
-        Vector256<float> lo = default, hi = default;
-        for (nint c = 0; c < cols; c++)
-        {
-            var xv = Vector256.Create(x[c]);
-            lo = Vector256.FusedMultiplyAdd(TLoad.Load256(wp, c * Lanes), xv, lo);
-            hi = Vector256.FusedMultiplyAdd(TLoad.Load256(wp, c * Lanes + 8), xv, hi);
-        }
-        Store(lo, hi, y, valid);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4_256(byte* wp, int cols, float* x, float* y, int ldy, int valid)
+    private static void Tile256<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid) where TN : struct, ITileInputs
     {
         nint k = cols;
         Vector256<float> l0 = default, l1 = default, l2 = default, l3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
-        for (nint c = 0; c < cols; c++)
+        nint pairs = cols >> 1;
+        for (nint p = 0; p < pairs; p++)
         {
-            var lo = TLoad.Load256(wp, c * Lanes);
-            var hi = TLoad.Load256(wp, c * Lanes + 8);
-            float* xc = x + c;
-            var xv = Vector256.Create(xc[0]);
-            l0 = Vector256.FusedMultiplyAdd(lo, xv, l0); h0 = Vector256.FusedMultiplyAdd(hi, xv, h0);
-            xv = Vector256.Create(xc[k]);
-            l1 = Vector256.FusedMultiplyAdd(lo, xv, l1); h1 = Vector256.FusedMultiplyAdd(hi, xv, h1);
-            xv = Vector256.Create(xc[2 * k]);
-            l2 = Vector256.FusedMultiplyAdd(lo, xv, l2); h2 = Vector256.FusedMultiplyAdd(hi, xv, h2);
-            xv = Vector256.Create(xc[3 * k]);
-            l3 = Vector256.FusedMultiplyAdd(lo, xv, l3); h3 = Vector256.FusedMultiplyAdd(hi, xv, h3);
+            TLoad.Load256(wp, p, 0, out var evenLo, out var oddLo);
+            TLoad.Load256(wp, p, 1, out var evenHi, out var oddHi);
+            float* xc = x + 2 * p;
+            l0 = Step(evenLo, oddLo, xc, l0); h0 = Step(evenHi, oddHi, xc, h0);
+            if (TN.Count > 1)
+            {
+                l1 = Step(evenLo, oddLo, xc + k, l1); h1 = Step(evenHi, oddHi, xc + k, h1);
+                l2 = Step(evenLo, oddLo, xc + 2 * k, l2); h2 = Step(evenHi, oddHi, xc + 2 * k, h2);
+                l3 = Step(evenLo, oddLo, xc + 3 * k, l3); h3 = Step(evenHi, oddHi, xc + 3 * k, h3);
+            }
         }
-        Store(l0, h0, y, valid); Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid);
+        if ((cols & 1) != 0)
+        {
+            TLoad.Load256(wp, pairs, 0, out var lastLo, out _);
+            TLoad.Load256(wp, pairs, 1, out var lastHi, out _);
+            float* xc = x + cols - 1;
+            l0 = Last(lastLo, xc, l0); h0 = Last(lastHi, xc, h0);
+            if (TN.Count > 1)
+            {
+                l1 = Last(lastLo, xc + k, l1); h1 = Last(lastHi, xc + k, h1);
+                l2 = Last(lastLo, xc + 2 * k, l2); h2 = Last(lastHi, xc + 2 * k, h2);
+                l3 = Last(lastLo, xc + 3 * k, l3); h3 = Last(lastHi, xc + 3 * k, h3);
+            }
+        }
+        Store(l0, h0, y, valid);
+        if (TN.Count > 1) { Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid); }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Step(Vector256<float> even, Vector256<float> odd, float* xc, Vector256<float> a) =>
+        Vector256.FusedMultiplyAdd(odd, Vector256.Create(xc[1]), Vector256.FusedMultiplyAdd(even, Vector256.Create(xc[0]), a));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Last(Vector256<float> column, float* xc, Vector256<float> a) =>
+        Vector256.FusedMultiplyAdd(column, Vector256.Create(xc[0]), a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector256<float> lo, Vector256<float> hi, float* y, int valid)
@@ -175,7 +183,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
     private static void PanelsScalar(byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
     {
-        nint panelBytes = (nint)cols * Lanes * TLoad.ElementBytes;
+        nint panelBytes = PanelBytes(cols);
         for (int p = p0; p < p1; p++)
         {
             byte* wp = w + p * panelBytes;
@@ -186,7 +194,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IRowLoader
                 for (int j = 0; j < valid; j++)
                 {
                     float sum = 0;
-                    for (nint c = 0; c < cols; c++) sum = MathF.FusedMultiplyAdd(TLoad.LoadScalar(wp, c * Lanes + j), xi[c], sum);
+                    for (nint c = 0; c < cols; c++) sum = MathF.FusedMultiplyAdd(TLoad.LoadScalar(wp, j, c), xi[c], sum);
                     y[(nint)i * rows + r + j] = sum;
                 }
             }

@@ -12,10 +12,11 @@ namespace SteerServer.Models.Kernels;
 /// makes the layout the kernels read:
 /// </para>
 /// <list type="bullet">
-/// <item>f32/bf16/f16: <b>panels</b> of <see cref="PanelRows"/> rows stored column by column: element (r, c) is at
-/// <c>((r / 16) · Cols + c) · 16 + r % 16</c>. One vector load is one column of 16 rows, so each vector lane
-/// accumulates one output row (no horizontal sums, no column tails) and the weights stream sequentially.
-/// The last panel is padded with zero rows.</item>
+/// <item>f32/bf16/f16: <b>panels</b> of <see cref="PanelRows"/> rows stored column by column (an odd column count is
+/// padded with a zero column): one vector load is one column of 16 rows, so each vector lane accumulates one output
+/// row (no horizontal sums) and the weights stream sequentially. f32 keeps the columns in order; bf16/f16 interleave
+/// each column pair so that one 64-byte load holds both (see <see cref="MatMulBf16"/>). The last panel is padded with
+/// zero rows.</item>
 /// <item>q8_0: panels of 16 rows too, each a sequence of blocks of 32 columns; a block is 16 column pairs of
 /// 16 rows × 2 int8 (element (j, c) of the block at <c>(c / 2) · 32 + 2j + c % 2</c>), then the 16 rows' f32 scales:
 /// 576 bytes per 16 × 32 weights (see <see cref="MatMulQ8_0"/>). The last panel is padded with zero rows.</item>
@@ -59,18 +60,16 @@ public sealed unsafe class WeightMatrix
     internal byte* Data => data;
     internal object? Owner => owner;
 
-    private int Panels => (Rows + PanelRows - 1) / PanelRows;
-
     /// <summary>Bytes one full pass over the weights reads (what a decode step streams from memory).</summary>
     public long ByteSize => StorageBytes(DType, Rows, Cols, IsPacked);
 
     private static long StorageBytes(DType dtype, int rows, int cols, bool packed)
     {
-        long paddedRows = packed ? (rows + PanelRows - 1) / PanelRows * (long)PanelRows : rows;
+        long elements = packed ? (rows + PanelRows - 1) / PanelRows * (long)PanelRows * ((cols + 1) & ~1) : (long)rows * cols;
         return dtype switch
         {
-            DType.F32 => paddedRows * cols * 4,
-            DType.BF16 or DType.F16 => paddedRows * cols * 2,
+            DType.F32 => elements * 4,
+            DType.BF16 or DType.F16 => elements * 2,
             DType.Q8_0 => (rows + PanelRows - 1) / PanelRows * (long)(cols / Kernels.Quantize.BlockSize) * MatMulQ8_0.BlockBytes,
             _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
         };
@@ -110,24 +109,24 @@ public sealed unsafe class WeightMatrix
             for (int r = 0; r < rows; r++)
             {
                 source.RowToF32(r, row);
-                // Element c of row r in a panel: ((r / 16) · cols + c) · 16 + r % 16.
-                long panelBase = (long)(r / PanelRows) * cols * PanelRows + r % PanelRows;
+                long panel = PanelStart(r, cols);
+                int lane = r % PanelRows;
                 switch (target)
                 {
                     case DType.F32:
-                        for (int c = 0; c < cols; c++) ((float*)dst)[panelBase + (long)c * PanelRows] = row[c];
+                        for (int c = 0; c < cols; c++) ((float*)dst)[panel + MatMulF32.Index(lane, c)] = row[c];
                         break;
                     case DType.BF16:
-                        for (int c = 0; c < cols; c++) ((ushort*)dst)[panelBase + (long)c * PanelRows] = ToBf16(row[c]);
+                        for (int c = 0; c < cols; c++) ((ushort*)dst)[panel + MatMulBf16.Index(lane, c)] = ToBf16(row[c]);
                         break;
                     case DType.F16:
-                        for (int c = 0; c < cols; c++) ((Half*)dst)[panelBase + (long)c * PanelRows] = (Half)row[c];
+                        for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
                         break;
                     case DType.Q8_0:
                         Kernels.Quantize.RowQ8_0(pr, cols, pq, pd, KernelDispatch.BestVariant);
-                        byte* panel = dst + Q8PanelOffset(r / PanelRows, cols);
-                        for (int c = 0; c < cols; c++) ((sbyte*)panel)[MatMulQ8_0.Offset(r % PanelRows, c)] = q8[c];
-                        for (int b = 0; b < d8.Length; b++) *(float*)(panel + MatMulQ8_0.ScaleOffset(r % PanelRows, b)) = d8[b];
+                        byte* q8Panel = dst + Q8PanelOffset(r / PanelRows, cols);
+                        for (int c = 0; c < cols; c++) ((sbyte*)q8Panel)[MatMulQ8_0.Offset(lane, c)] = q8[c];
+                        for (int b = 0; b < d8.Length; b++) *(float*)(q8Panel + MatMulQ8_0.ScaleOffset(lane, b)) = d8[b];
                         break;
                 }
             }
@@ -281,6 +280,9 @@ public sealed unsafe class WeightMatrix
 
     private static long Q8PanelOffset(int panel, int cols) => (long)panel * (cols / Kernels.Quantize.BlockSize) * MatMulQ8_0.BlockBytes;
 
+    /// <summary>First element of the panel holding <paramref name="row"/>: 16 rows × the columns rounded up to a pair.</summary>
+    private static long PanelStart(int row, int cols) => (long)(row / PanelRows) * PanelRows * ((cols + 1) & ~1);
+
     private static ushort ToBf16(float f)
     {
         uint bits = BitConverter.SingleToUInt32Bits(f);
@@ -293,25 +295,36 @@ public sealed unsafe class WeightMatrix
     {
         if (DType == DType.Q8_0)
         {
-            byte* panel = data + Q8PanelOffset(row / PanelRows, Cols);
+            byte* q8Panel = data + Q8PanelOffset(row / PanelRows, Cols);
             int j = row % PanelRows;
             for (int c = 0; c < Cols; c++)
-                destination[c] = ((sbyte*)panel)[MatMulQ8_0.Offset(j, c)] * *(float*)(panel + MatMulQ8_0.ScaleOffset(j, c / Kernels.Quantize.BlockSize));
+                destination[c] = ((sbyte*)q8Panel)[MatMulQ8_0.Offset(j, c)] * *(float*)(q8Panel + MatMulQ8_0.ScaleOffset(j, c / Kernels.Quantize.BlockSize));
             return;
         }
-        // Element c of the row is at first + c · step: consecutive when row-major, one panel column apart when packed.
-        long first = IsPacked ? (long)(row / PanelRows) * Cols * PanelRows + row % PanelRows : (long)row * Cols;
-        int step = IsPacked ? PanelRows : 1;
+        if (!IsPacked)
+        {
+            long start = (long)row * Cols;
+            for (int c = 0; c < Cols; c++)
+                destination[c] = DType switch
+                {
+                    DType.F32 => ((float*)data)[start + c],
+                    DType.BF16 => BitConverter.Int32BitsToSingle(((ushort*)data)[start + c] << 16),
+                    _ => (float)((Half*)data)[start + c],
+                };
+            return;
+        }
+        long panel = PanelStart(row, Cols);
+        int lane = row % PanelRows;
         switch (DType)
         {
             case DType.F32:
-                for (int c = 0; c < Cols; c++) destination[c] = ((float*)data)[first + (long)c * step];
+                for (int c = 0; c < Cols; c++) destination[c] = ((float*)data)[panel + MatMulF32.Index(lane, c)];
                 break;
             case DType.BF16:
-                for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[first + (long)c * step] << 16);
+                for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[panel + MatMulBf16.Index(lane, c)] << 16);
                 break;
             case DType.F16:
-                for (int c = 0; c < Cols; c++) destination[c] = (float)((Half*)data)[first + (long)c * step];
+                for (int c = 0; c < Cols; c++) destination[c] = (float)((Half*)data)[panel + MatMulF16.Index(lane, c)];
                 break;
             default:
                 throw new NotSupportedException($"dtype {DType} is not supported by this kernel");
