@@ -40,7 +40,7 @@ public sealed class Model : IDisposable
         {
             // Every matrix is packed into the kernels' panel layout, in the requested dtype, on huge pages.
             var arena = new WeightArena();
-            var weights = DecoderWeights.Load(checkpoint, config, traits, w => WeightMatrix.Quantize(w, options.DType ?? w.DType, arena));
+            var weights = DecoderWeights.Load(checkpoint, config, traits, w => Pack(w, options.DType ?? w.DType, arena));
             checkpoint.Dispose(); // nothing points into the mapped files any more (vectors are copied too)
             var backend = new CpuBackend(config, traits, weights, options.Threads);
             return new Model(dir, config, traits, backend);
@@ -58,4 +58,11 @@ public sealed class Model : IDisposable
     }
 
     public void Dispose() => Backend.Dispose();
+
+    private static unsafe WeightMatrix Pack(WeightMatrix mapped, DType dtype, WeightArena arena)
+    {
+        var packed = WeightMatrix.Quantize(mapped, dtype, arena);
+        PageAdvice.DropMapped(mapped.Data, mapped.ByteSize);
+        return packed;
+    }
 }

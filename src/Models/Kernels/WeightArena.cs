@@ -11,7 +11,6 @@ namespace SteerServer.Models.Kernels;
 public sealed unsafe class WeightArena
 {
     private const long HugePage = 2 << 20;
-    private const int MadvHugePage = 14; // MADV_HUGEPAGE, linux/mman.h
 
     private readonly long blockBytes;
     private readonly Lock gate = new();
@@ -53,7 +52,7 @@ public sealed unsafe class WeightArena
             bool huge = bytes >= HugePage && OperatingSystem.IsLinux();
             Bytes = huge ? (bytes + HugePage - 1) & ~(HugePage - 1) : bytes;
             Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Bytes, huge ? (nuint)HugePage : 64);
-            if (huge) _ = madvise(Pointer, (nuint)Bytes, MadvHugePage); // advice only: without THP it stays 4 KiB pages
+            if (huge) PageAdvice.HugePages(Pointer, Bytes); // advice only: without THP it stays 4 KiB pages
             GC.AddMemoryPressure(Bytes);
         }
 
@@ -66,7 +65,4 @@ public sealed unsafe class WeightArena
             GC.RemoveMemoryPressure(Bytes);
         }
     }
-
-    [DllImport("libc", EntryPoint = "madvise")]
-    private static extern int madvise(void* address, nuint length, int advice);
 }
