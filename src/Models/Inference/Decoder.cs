@@ -25,7 +25,9 @@ internal sealed class Decoder : IDisposable
 
     // State of the current attention stage, read by the pool's workers (one forward at a time: the backend locks).
     private RunState? stageState;
-    private int stageLayer, stageMaxKeys, stageBlocks;
+    private int stageLayer, stageMaxKeys, stageBlocks, stageSplitItems;
+    private int[] splitItems = new int[64];      // split decode: (row * numKvHeads + kvHead) << 16 | chunk
+    private float[] splitPartials = new float[1024]; // split decode: per item [kvGroups * headDim] sums, [kvGroups] maxima, [kvGroups] sums
     private AttentionCapture? stageCapture;
     private int[] blockStarts = new int[2 * RowBlock]; // first row of each row block, then n
 
@@ -171,14 +173,98 @@ internal sealed class Decoder : IDisposable
         stageMaxKeys = maxKeys;
         stageCapture = capture;
         stageBlocks = blocks;
-        // With capture, whole blocks (all heads, in head order: one thread sums a row's head average);
-        // otherwise (block, KV head) items.
-        int items = capture != null ? blocks : blocks * config.NumKeyValueHeads;
         // Below ~32K multiply-adds a thread hand-off costs more than it saves: one chunk = the calling thread.
-        int chunk = work < (1 << 15) ? items : 1;
-        pool.Run(&AttendItems, (void*)GCHandle.ToIntPtr(selfHandle), items, chunk);
+        bool parallel = work >= 1 << 15;
+        if (parallel && capture == null && blocks == n && n * config.NumKeyValueHeads < 4 * pool.ThreadCount && SplitItems(s, n) > n * config.NumKeyValueHeads)
+        {
+            // A few long decode rows: too few (row, KV head) items to keep every thread busy, so each is split into
+            // its softmax chunks and merged afterwards (the same bits as one pass: Attention.ForwardChunk).
+            pool.Run(&AttendChunkItems, (void*)GCHandle.ToIntPtr(selfHandle), stageSplitItems, 1);
+            MergeChunks(s);
+        }
+        else
+        {
+            // With capture, whole blocks (all heads, in head order: one thread sums a row's head average);
+            // otherwise (block, KV head) items.
+            int items = capture != null ? blocks : blocks * config.NumKeyValueHeads;
+            pool.Run(&AttendItems, (void*)GCHandle.ToIntPtr(selfHandle), items, parallel ? 1 : items);
+        }
         stageState = null;
         stageCapture = null;
+    }
+
+    // Lists the (row, KV head, chunk) items of a split decode step; returns their number.
+    private int SplitItems(RunState s, int n)
+    {
+        int items = 0, numKvHeads = config.NumKeyValueHeads;
+        for (int r = 0; r < n; r++) items += numKvHeads * Attention.ChunkCount(KeyStart(s.Positions[r]), s.Positions[r] + 1);
+        if (splitItems.Length < items) splitItems = new int[Math.Max(items, 2 * splitItems.Length)];
+        int perItem = config.KvGroups * (config.HeadDim + 2);
+        if (splitPartials.Length < items * perItem) splitPartials = new float[Math.Max(items * perItem, 2 * splitPartials.Length)];
+        int i = 0;
+        for (int r = 0; r < n; r++)
+        {
+            int chunks = Attention.ChunkCount(KeyStart(s.Positions[r]), s.Positions[r] + 1);
+            for (int kvh = 0; kvh < numKvHeads; kvh++)
+                for (int k = 0; k < chunks; k++) splitItems[i++] = (r * numKvHeads + kvh) << 16 | k;
+        }
+        stageSplitItems = items;
+        return items;
+    }
+
+    private static unsafe void AttendChunkItems(void* context, int start, int end)
+    {
+        var self = (Decoder)GCHandle.FromIntPtr((nint)context).Target!;
+        self.AttendChunks(start, end);
+    }
+
+    private void AttendChunks(int start, int end)
+    {
+        var s = stageState!;
+        int headDim = config.HeadDim, groups = config.KvGroups, qDim = config.NumAttentionHeads * headDim;
+        int perItem = groups * (headDim + 2);
+        var (scratch, offsetRows) = ThreadBuffers();
+        for (int i = start; i < end; i++)
+        {
+            int item = splitItems[i], k = item & 0xFFFF, r = (item >> 16) / config.NumKeyValueHeads, kvh = (item >> 16) % config.NumKeyValueHeads;
+            int pos = s.Positions[r], keyStart = KeyStart(pos);
+            var cache = s.Caches[r];
+            int block = cache.AllocatedPositions * headDim, head = cache.Index(kvh, 0);
+            var keys = cache.Keys[stageLayer].AsSpan(head, block);
+            var values = cache.Values[stageLayer].AsSpan(head, block);
+            var (cs, ce) = Attention.ChunkRange(keyStart, pos + 1, k);
+            Attention.Prefetch(keys, values, headDim, cs, ce);
+            var part = splitPartials.AsSpan(i * perItem, perItem);
+            Attention.ForwardChunk(s.Q.AsSpan(r * qDim + kvh * groups * headDim, groups * headDim), groups, keys, values, headDim,
+                keyStart, pos + 1, k, attentionScale, GroupOffsets(s, r, kvh, offsetRows), scratch,
+                part[..(groups * headDim)], part.Slice(groups * headDim, groups), part.Slice(groups * headDim + groups, groups));
+        }
+    }
+
+    // Merges the chunks of each (row, KV head) in chunk order into AttOut.
+    private void MergeChunks(RunState s)
+    {
+        int headDim = config.HeadDim, groups = config.KvGroups, qDim = config.NumAttentionHeads * headDim;
+        int perItem = groups * (headDim + 2);
+        for (int i = 0; i < stageSplitItems;)
+        {
+            int rk = splitItems[i] >> 16, r = rk / config.NumKeyValueHeads, kvh = rk % config.NumKeyValueHeads;
+            int first = i;
+            while (i < stageSplitItems && splitItems[i] >> 16 == rk) i++;
+            for (int g = 0; g < groups; g++)
+            {
+                var o = s.AttOut.AsSpan(r * qDim + (kvh * groups + g) * headDim, headDim);
+                var p0 = splitPartials.AsSpan(first * perItem, perItem);
+                p0.Slice(g * headDim, headDim).CopyTo(o);
+                float max = p0[groups * headDim + g], sum = p0[groups * headDim + groups + g];
+                for (int k = first + 1; k < i; k++)
+                {
+                    var pk = splitPartials.AsSpan(k * perItem, perItem);
+                    Attention.MergeChunk(o, ref max, ref sum, pk.Slice(g * headDim, headDim), pk[groups * headDim + g], pk[groups * headDim + groups + g]);
+                }
+                Attention.FinishChunks(o, sum);
+            }
+        }
     }
 
     private static unsafe void AttendItems(void* context, int start, int end)
@@ -191,11 +277,7 @@ internal sealed class Decoder : IDisposable
     {
         var s = stageState!;
         int numKvHeads = config.NumKeyValueHeads;
-        var scratch = threadScratch;
-        int need = Attention.ScratchLength(0, stageMaxKeys);
-        if (scratch == null || scratch.Length < need) threadScratch = scratch = new float[Math.Max(need, 2 * (scratch?.Length ?? 1024))];
-        var offsetRows = threadOffsetRows;
-        if (offsetRows == null || offsetRows.Length < config.KvGroups) threadOffsetRows = offsetRows = new float[]?[config.KvGroups];
+        var (scratch, offsetRows) = ThreadBuffers();
         bool byBlocks = stageCapture != null;
         for (int i = start; i < end; i++)
         {
@@ -220,6 +302,27 @@ internal sealed class Decoder : IDisposable
         }
     }
 
+    // This thread's scratch (grown to the stage's longest key range) and GQA group offset rows.
+    private (float[] Scratch, float[]?[] OffsetRows) ThreadBuffers()
+    {
+        var scratch = threadScratch;
+        int need = Attention.ScratchLength(0, stageMaxKeys, config.HeadDim);
+        if (scratch == null || scratch.Length < need) threadScratch = scratch = new float[Math.Max(need, 2 * (scratch?.Length ?? 1024))];
+        var offsetRows = threadOffsetRows;
+        if (offsetRows == null || offsetRows.Length < config.KvGroups) threadOffsetRows = offsetRows = new float[]?[config.KvGroups];
+        return (scratch, offsetRows);
+    }
+
+    // The steering rows of the query heads of KV head kvh for row r; empty when none of them is steered.
+    private ReadOnlySpan<float[]?> GroupOffsets(RunState s, int r, int kvh, float[]?[] offsetRows)
+    {
+        if (s.Offsets[r] is not { } steering) return default;
+        int groups = config.KvGroups;
+        bool any = false;
+        for (int g = 0; g < groups; g++) any |= (offsetRows[g] = steering.Get(stageLayer, kvh * groups + g)) != null;
+        return any ? offsetRows.AsSpan(0, groups) : default;
+    }
+
     // Key j is visible from query position i iff j ≤ i and, with a sliding window, i − j < window.
     private int KeyStart(int pos) => slidingWindow is int window ? Math.Max(0, pos - window + 1) : 0;
 
@@ -230,13 +333,7 @@ internal sealed class Decoder : IDisposable
         int pos = s.Positions[r];
         var cache = s.Caches[r];
         int keyStart = KeyStart(pos), keyEnd = pos + 1;
-        ReadOnlySpan<float[]?> offsets = default;
-        if (s.Offsets[r] is { } steering)
-        {
-            bool any = false;
-            for (int g = 0; g < groups; g++) any |= (offsetRows[g] = steering.Get(stageLayer, kvh * groups + g)) != null;
-            if (any) offsets = offsetRows.AsSpan(0, groups);
-        }
+        var offsets = GroupOffsets(s, r, kvh, offsetRows);
         Span<float> captureRow = stageCapture != null
             ? stageCapture.AvgAttention[stageLayer].AsSpan(pos * stageCapture.Length + keyStart, keyEnd - keyStart)
             : default;

@@ -44,8 +44,15 @@ public static class Attention
         for (int d = 0; d < headDim; d++) panel[d * Panel + lane] = key[d];
     }
 
-    /// <summary>Floats of <c>scratch</c> that <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, int, float, ReadOnlySpan{float[]}, Span{float}, Span{float}, Span{float}, float, KernelVariant)"/> needs for this key range.</summary>
-    public static int ScratchLength(int keyStart, int keyEnd) => MaxGroup * PaddedCount(keyStart, keyEnd);
+    /// <summary>
+    /// Key positions per softmax chunk: longer ranges are done chunk by chunk and merged (as flash-decoding does),
+    /// so the chunks of one decode step can go to different threads with the same bits.
+    /// </summary>
+    public const int Chunk = 256;
+
+    /// <summary>Floats of <c>scratch</c> that <see cref="Forward"/> and <see cref="ForwardChunk"/> need for this key range.</summary>
+    public static int ScratchLength(int keyStart, int keyEnd, int headDim) =>
+        MaxGroup * (PaddedCount(keyStart, keyEnd) + headDim + ChunkCount(keyStart, keyEnd));
 
     private static int PaddedCount(int keyStart, int keyEnd) => ((keyEnd + Panel - 1) & ~(Panel - 1)) - (keyStart & ~(Panel - 1));
 
@@ -72,59 +79,165 @@ public static class Attention
     /// <param name="scratch">At least <see cref="ScratchLength"/> floats.</param>
     /// <param name="output">[queries * headDim] results.</param>
     /// <param name="capture">Empty, or [keyEnd − keyStart]: receives <c>+= captureWeight · p_ij</c> for each query in order (Influence head average).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full opts at once: tier 0 vector code is many times slower
     public static void Forward(ReadOnlySpan<float> q, int queries, ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim,
         int keyStart, int keyEnd, float scale, ReadOnlySpan<float[]?> offsets, Span<float> scratch, Span<float> output,
         Span<float> capture = default, float captureWeight = 0, KernelVariant variant = KernelVariant.Auto)
     {
         int count = keyEnd - keyStart;
-        int panelStart = keyStart & ~(Panel - 1);
-        int stride = PaddedCount(keyStart, keyEnd);
-        if (count <= 0 || keyStart < 0 || headDim <= 0 || queries <= 0
-            || (long)(panelStart + stride) * headDim > keyPanels.Length || (long)keyEnd * headDim > values.Length
-            || q.Length < queries * headDim || output.Length < queries * headDim || scratch.Length < MaxGroup * stride
-            || (offsets.Length != 0 && offsets.Length < queries) || (!capture.IsEmpty && capture.Length < count))
-            throw new ArgumentException("Attention: bad key range or buffer sizes");
-
-        // The value pass needs whole vectors per head (head_dim is 64 or 128 in practice); others use the scalar path.
-        var v = KernelDispatch.Resolve(variant);
-        if (v == KernelVariant.V512 && headDim % Vector512<float>.Count != 0) v = KernelVariant.V256;
-        if (v == KernelVariant.V256 && headDim % Vector256<float>.Count != 0) v = KernelVariant.Scalar;
-
-        ref float k0 = ref Unsafe.AsRef(in keyPanels[panelStart * headDim]);
-        ref float s0 = ref scratch[0];
+        Check(q, queries, keyPanels, values, headDim, keyStart, keyEnd, offsets, scratch, output);
+        if (!capture.IsEmpty && capture.Length < count) throw new ArgumentException("Attention: capture shorter than the key range");
+        var v = Width(variant, headDim);
+        int panelStart = keyStart & ~(Panel - 1), stride = PaddedCount(keyStart, keyEnd), chunks = ChunkCount(keyStart, keyEnd);
+        var partial = scratch.Slice(MaxGroup * stride, MaxGroup * headDim);
+        var chunkMax = scratch.Slice(MaxGroup * (stride + headDim), MaxGroup * chunks);
+        Span<float> max = stackalloc float[MaxGroup];      // running max, sum and 1/sum (one chunk) of each query
+        Span<float> sum = stackalloc float[MaxGroup];
         Span<float> invSum = stackalloc float[MaxGroup];
+        Span<float> one = stackalloc float[MaxGroup];
+        Span<float> mk = stackalloc float[MaxGroup];       // max and sum of the current chunk
+        Span<float> lk = stackalloc float[MaxGroup];
+        one.Fill(1f);
         for (int c = 0; c < queries; c += MaxGroup)
         {
             int m = Math.Min(MaxGroup, queries - c);
-            ref float qc = ref Unsafe.AsRef(in q[c * headDim]);
 
-            // 1. logits of whole panels: scale · q·k_j
-            Scores(v, m, ref qc, headDim, ref k0, stride / Panel, ref s0, stride, scale);
-
-            // 2. offsets, mask outside [keyStart, keyEnd), softmax numerators e_j = exp(z_j − max) and their sum
+            // 1. logits of whole panels: scale · q·k_j; steering offsets; −∞ outside [keyStart, keyEnd)
+            Scores(v, m, ref Unsafe.AsRef(in q[c * headDim]), headDim, ref Unsafe.AsRef(in keyPanels[panelStart * headDim]), stride / Panel,
+                ref scratch[0], stride, scale);
             for (int i = 0; i < m; i++)
+                OffsetAndMask(scratch.Slice(i * stride, stride), panelStart, keyStart, keyEnd, offsets.Length != 0 ? offsets[c + i] : null);
+
+            // 2. per chunk: softmax numerators e_ij = exp(z_ij − max) and Σ_j e_ij v_j in key order, merged into the
+            //    output; a single chunk (up to 256 keys) is normalised in the value pass itself
+            var o = output.Slice(c * headDim, m * headDim);
+            for (int k = 0; k < chunks; k++)
             {
-                ReadOnlySpan<float> off = offsets.Length != 0 ? offsets[c + i] : default;
-                invSum[i] = 1f / Softmax(v, scratch.Slice(i * stride, stride), panelStart, keyStart, keyEnd, off);
-            }
-
-            // 3. out_i = Σ_j e_ij v_j / Σ_j e_ij, in key order
-            ref float e0 = ref Unsafe.Add(ref s0, keyStart - panelStart);
-            ref float v0 = ref Unsafe.AsRef(in values[keyStart * headDim]);
-            ref float o0 = ref output[c * headDim];
-            if (v == KernelVariant.V512) Values512(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
-            else if (v == KernelVariant.V256) Values256(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
-            else ValuesScalar(m, ref v0, headDim, count, ref e0, stride, invSum, ref o0);
-
-            // 4. Influence capture: the head average, summed in query order
-            if (!capture.IsEmpty)
+                var (cs, ce) = ChunkRange(keyStart, keyEnd, k);
                 for (int i = 0; i < m; i++)
                 {
-                    var p = scratch.Slice(i * stride + keyStart - panelStart, count);
-                    TensorPrimitives.Multiply(p, invSum[i], p);
-                    TensorPrimitives.MultiplyAdd(p, captureWeight, capture[..count], capture[..count]);
+                    mk[i] = Softmax(v, scratch.Slice(i * stride, stride), panelStart, cs, ce, out lk[i]);
+                    chunkMax[i * chunks + k] = mk[i];
                 }
+                if (k == 0)
+                {
+                    for (int i = 0; i < m; i++) { max[i] = mk[i]; sum[i] = lk[i]; invSum[i] = chunks == 1 ? 1f / lk[i] : 1f; }
+                    WeightedValues(v, m, values, headDim, cs, ce, scratch, stride, panelStart, invSum, o);
+                }
+                else
+                {
+                    WeightedValues(v, m, values, headDim, cs, ce, scratch, stride, panelStart, one, partial);
+                    for (int i = 0; i < m; i++)
+                        MergeChunk(o.Slice(i * headDim, headDim), ref max[i], ref sum[i], partial.Slice(i * headDim, headDim), mk[i], lk[i]);
+                }
+            }
+            if (chunks > 1)
+                for (int i = 0; i < m; i++) FinishChunks(o.Slice(i * headDim, headDim), sum[i]);
+
+            // 3. Influence capture: the head average, summed in query order
+            if (!capture.IsEmpty)
+                for (int i = 0; i < m; i++)
+                    for (int k = 0; k < chunks; k++)
+                    {
+                        var (cs, ce) = ChunkRange(keyStart, keyEnd, k);
+                        float factor = chunks == 1 ? 1f / sum[i] : MathF.Exp(chunkMax[i * chunks + k] - max[i]) / sum[i];
+                        var p = scratch.Slice(i * stride + cs - panelStart, ce - cs);
+                        var row = capture.Slice(cs - keyStart, ce - cs);
+                        TensorPrimitives.Multiply(p, factor, p);
+                        TensorPrimitives.MultiplyAdd(p, captureWeight, row, row);
+                    }
         }
+    }
+
+    /// <summary>
+    /// One chunk (<see cref="ChunkRange"/>) of <see cref="Forward"/> for the same queries, unnormalised: <paramref name="partial"/>
+    /// [queries * headDim] = Σ_j e_ij v_j, <paramref name="chunkMax"/>[i] the max logit and <paramref name="chunkSum"/>[i] = Σ_j e_ij,
+    /// with e_ij = exp(z_ij − max). Chunks of one query merged in order with <see cref="MergeChunk"/> then <see cref="FinishChunks"/>
+    /// give exactly the bits of <see cref="Forward"/>: a decode step of one sequence can be split over threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // full opts at once: tier 0 vector code is many times slower
+    public static void ForwardChunk(ReadOnlySpan<float> q, int queries, ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim,
+        int keyStart, int keyEnd, int chunk, float scale, ReadOnlySpan<float[]?> offsets, Span<float> scratch,
+        Span<float> partial, Span<float> chunkMax, Span<float> chunkSum, KernelVariant variant = KernelVariant.Auto)
+    {
+        Check(q, queries, keyPanels, values, headDim, keyStart, keyEnd, offsets, scratch, partial);
+        if ((uint)chunk >= (uint)ChunkCount(keyStart, keyEnd) || chunkMax.Length < queries || chunkSum.Length < queries)
+            throw new ArgumentException("Attention: bad chunk or chunk buffers");
+        var v = Width(variant, headDim);
+        var (cs, ce) = ChunkRange(keyStart, keyEnd, chunk);
+        int panelStart = cs & ~(Panel - 1), stride = PaddedCount(cs, ce);
+        Span<float> one = stackalloc float[MaxGroup];
+        one.Fill(1f);
+        for (int c = 0; c < queries; c += MaxGroup)
+        {
+            int m = Math.Min(MaxGroup, queries - c);
+            Scores(v, m, ref Unsafe.AsRef(in q[c * headDim]), headDim, ref Unsafe.AsRef(in keyPanels[panelStart * headDim]), stride / Panel,
+                ref scratch[0], stride, scale);
+            for (int i = 0; i < m; i++)
+            {
+                OffsetAndMask(scratch.Slice(i * stride, stride), panelStart, cs, ce, offsets.Length != 0 ? offsets[c + i] : null);
+                chunkMax[c + i] = Softmax(v, scratch.Slice(i * stride, stride), panelStart, cs, ce, out chunkSum[c + i]);
+            }
+            WeightedValues(v, m, values, headDim, cs, ce, scratch, stride, panelStart, one, partial.Slice(c * headDim, m * headDim));
+        }
+    }
+
+    /// <summary>Folds one more chunk (partial sums, its max and its sum) into a running output row, max and sum.</summary>
+    public static void MergeChunk(Span<float> output, ref float max, ref float sum, ReadOnlySpan<float> partial, float chunkMax, float chunkSum)
+    {
+        float m = Math.Max(max, chunkMax);
+        float a = MathF.Exp(max - m), b = MathF.Exp(chunkMax - m);
+        for (int d = 0; d < output.Length; d++) output[d] = MathF.FusedMultiplyAdd(partial[d], b, output[d] * a);
+        sum = MathF.FusedMultiplyAdd(chunkSum, b, sum * a);
+        max = m;
+    }
+
+    /// <summary>Normalises a merged output row by its sum.</summary>
+    public static void FinishChunks(Span<float> output, float sum)
+    {
+        float inv = 1f / sum;
+        for (int d = 0; d < output.Length; d++) output[d] *= inv;
+    }
+
+    /// <summary>Chunks of the softmax over <c>[keyStart, keyEnd)</c>: aligned blocks of <see cref="Chunk"/> positions.</summary>
+    public static int ChunkCount(int keyStart, int keyEnd) => (keyEnd - 1) / Chunk - keyStart / Chunk + 1;
+
+    /// <summary>Key range of chunk <paramref name="k"/> of <c>[keyStart, keyEnd)</c>.</summary>
+    public static (int Start, int End) ChunkRange(int keyStart, int keyEnd, int k)
+    {
+        int aligned = (keyStart / Chunk + k) * Chunk;
+        return (Math.Max(keyStart, aligned), Math.Min(keyEnd, aligned + Chunk));
+    }
+
+    private static void Check(ReadOnlySpan<float> q, int queries, ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim,
+        int keyStart, int keyEnd, ReadOnlySpan<float[]?> offsets, Span<float> scratch, Span<float> output)
+    {
+        if (keyEnd <= keyStart || keyStart < 0 || headDim <= 0 || queries <= 0
+            || (long)((keyEnd + Panel - 1) & ~(Panel - 1)) * headDim > keyPanels.Length || (long)keyEnd * headDim > values.Length
+            || q.Length < queries * headDim || output.Length < queries * headDim || scratch.Length < ScratchLength(keyStart, keyEnd, headDim)
+            || (offsets.Length != 0 && offsets.Length < queries))
+            throw new ArgumentException("Attention: bad key range or buffer sizes");
+    }
+
+    // The value pass needs whole vectors per head (head_dim is 64 or 128 in practice); others use the scalar path.
+    private static KernelVariant Width(KernelVariant variant, int headDim)
+    {
+        var v = KernelDispatch.Resolve(variant);
+        if (v == KernelVariant.V512 && headDim % Vector512<float>.Count != 0) v = KernelVariant.V256;
+        if (v == KernelVariant.V256 && headDim % Vector256<float>.Count != 0) v = KernelVariant.Scalar;
+        return v;
+    }
+
+    // o_i (+)= Σ_{j ∈ [cs, ce)} e_ij v_j · invSum_i, in key order; e_ij at scratch[i * stride + j − panelStart].
+    private static void WeightedValues(KernelVariant v, int m, ReadOnlySpan<float> values, int headDim, int cs, int ce,
+        Span<float> scratch, int stride, int panelStart, ReadOnlySpan<float> invSum, Span<float> output)
+    {
+        ref float e0 = ref scratch[cs - panelStart];
+        ref float v0 = ref Unsafe.AsRef(in values[cs * headDim]);
+        ref float o0 = ref output[0];
+        if (v == KernelVariant.V512) Values512(m, ref v0, headDim, ce - cs, ref e0, stride, invSum, ref o0);
+        else if (v == KernelVariant.V256) Values256(m, ref v0, headDim, ce - cs, ref e0, stride, invSum, ref o0);
+        else ValuesScalar(m, ref v0, headDim, ce - cs, ref e0, stride, invSum, ref o0);
     }
 
     // ---- 1. logits ----
@@ -161,6 +274,7 @@ public static class Attention
     }
 
     // One panel at a time: four chains (d mod 4) per query hide the FMA latency; each key vector feeds every query.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Scores512<TM>(ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
         where TM : struct, ICount
     {
@@ -243,6 +357,7 @@ public static class Attention
     }
 
     // Same arithmetic per key as Scores512, on each half panel.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Scores256<TM>(ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
         where TM : struct, ICount
     {
@@ -325,6 +440,7 @@ public static class Attention
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void ScoresScalar(int m, ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
     {
         for (int i = 0; i < m; i++)
@@ -353,54 +469,63 @@ public static class Attention
 
     // ---- 2. softmax ----
 
-    /// <summary>
-    /// On one query's logits (whole panels from <paramref name="panelStart"/>): adds the offsets, sets masked keys to
-    /// −∞, replaces each logit by exp(z − max) (0 when masked) and returns their sum.
-    /// </summary>
-    private static float Softmax(KernelVariant v, Span<float> s, int panelStart, int keyStart, int keyEnd, ReadOnlySpan<float> offsets)
+    // Steering offsets on prompt key columns only (columns ≥ offsets.Length are generated tokens); −∞ on the lanes of
+    // the first and last panel outside [keyStart, keyEnd), so they never take part. s covers whole panels from panelStart.
+    private static void OffsetAndMask(Span<float> s, int panelStart, int keyStart, int keyEnd, float[]? offsets)
     {
-        // steering offsets on prompt key columns only (columns ≥ offsets.Length are generated tokens)
-        int steeredEnd = Math.Min(keyEnd, offsets.Length);
+        int steeredEnd = Math.Min(keyEnd, offsets?.Length ?? 0);
         if (steeredEnd > keyStart)
         {
             var steered = s.Slice(keyStart - panelStart, steeredEnd - keyStart);
-            TensorPrimitives.Add(steered, offsets[keyStart..steeredEnd], steered);
+            TensorPrimitives.Add(steered, offsets.AsSpan(keyStart, steeredEnd - keyStart), steered);
         }
-        // masked lanes of the first and last panel never take part
         s[..(keyStart - panelStart)].Fill(float.NegativeInfinity);
         s[(keyEnd - panelStart)..].Fill(float.NegativeInfinity);
+    }
 
+    /// <summary>
+    /// On the panels of one chunk <c>[cs, ce)</c> of one query's logits (row from <paramref name="panelStart"/>, masked lanes −∞):
+    /// replaces each logit by exp(z − max) (0 when masked); returns the max and the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
+    private static float Softmax(KernelVariant v, Span<float> row, int panelStart, int cs, int ce, out float sum)
+    {
+        int first = (cs & ~(Panel - 1)) - panelStart;
+        var s = row[first..(((ce + Panel - 1) & ~(Panel - 1)) - panelStart)];
         if (v == KernelVariant.V512)
         {
             ref float s0 = ref s[0];
-            var max = Vector512.Create(float.NegativeInfinity);
-            for (int i = 0; i < s.Length; i += Panel) max = Vector512.Max(max, Vector512.LoadUnsafe(ref s0, (nuint)i));
-            var m = Vector512.Create(HorizontalMax(max));
-            var sum = Vector512<float>.Zero;
+            var mv = Vector512.Create(float.NegativeInfinity);
+            for (int i = 0; i < s.Length; i += Panel) mv = Vector512.Max(mv, Vector512.LoadUnsafe(ref s0, (nuint)i));
+            float max = HorizontalMax(mv);
+            var m = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
             for (int i = 0; i < s.Length; i += Panel)
             {
                 var e = Vector512.Exp(Vector512.LoadUnsafe(ref s0, (nuint)i) - m);
                 e.StoreUnsafe(ref s0, (nuint)i);
-                sum += e;
+                acc += e;
             }
-            return Vector512.Sum(sum);
+            sum = Vector512.Sum(acc);
+            return max;
         }
         if (v == KernelVariant.V256)
         {
             ref float s0 = ref s[0];
-            var max = Vector256.Create(float.NegativeInfinity);
-            for (int i = 0; i < s.Length; i += Vector256<float>.Count) max = Vector256.Max(max, Vector256.LoadUnsafe(ref s0, (nuint)i));
-            float mx = float.NegativeInfinity;
-            for (int l = 0; l < Vector256<float>.Count; l++) mx = Math.Max(mx, max[l]);
-            var m = Vector256.Create(mx);
-            var sum = Vector256<float>.Zero;
+            var mv = Vector256.Create(float.NegativeInfinity);
+            for (int i = 0; i < s.Length; i += Vector256<float>.Count) mv = Vector256.Max(mv, Vector256.LoadUnsafe(ref s0, (nuint)i));
+            float max = float.NegativeInfinity;
+            for (int l = 0; l < Vector256<float>.Count; l++) max = Math.Max(max, mv[l]);
+            var m = Vector256.Create(max);
+            var acc = Vector256<float>.Zero;
             for (int i = 0; i < s.Length; i += Vector256<float>.Count)
             {
                 var e = Vector256.Exp(Vector256.LoadUnsafe(ref s0, (nuint)i) - m);
                 e.StoreUnsafe(ref s0, (nuint)i);
-                sum += e;
+                acc += e;
             }
-            return Vector256.Sum(sum);
+            sum = Vector256.Sum(acc);
+            return max;
         }
         float maxS = float.NegativeInfinity;
         foreach (float x in s) maxS = Math.Max(maxS, x);
@@ -411,7 +536,8 @@ public static class Attention
             s[i] = e;
             total += e;
         }
-        return total;
+        sum = total;
+        return maxS;
     }
 
     private static float HorizontalMax(Vector512<float> v)
@@ -426,6 +552,7 @@ public static class Attention
 
     // Key-order accumulation; four output vectors per query at a time (four independent chains), each value row
     // loaded once for every query of the group.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Values512(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
         const int W = 16;
@@ -451,6 +578,7 @@ public static class Attention
             }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Values512x4<TM>(ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
         where TM : struct, ICount
     {
@@ -534,6 +662,7 @@ public static class Attention
     }
 
     // Two output vectors per query at a time (eight accumulators for a group of four).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Values256(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
         const int W = 8;
@@ -564,6 +693,7 @@ public static class Attention
             }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void ValuesScalar(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
         for (int i = 0; i < m; i++)

@@ -34,7 +34,8 @@ public class AttentionTests
             data.Add(v, 32, 5, 5, 40, 40);    // window + a group larger than the kernel's four
             data.Add(v, 128, 4, 0, 70, 70);
             data.Add(v, 96, 7, 17, 83, 50);   // 64 + 32 value dims, group of 7
-            data.Add(v, 64, 1, 0, 300, 200);  // long
+            data.Add(v, 64, 1, 0, 300, 200);  // three softmax chunks, merged
+            data.Add(v, 16, 3, 130, 400, 390); // window starting inside a chunk, capture over chunks
         }
         return data;
     }
@@ -51,7 +52,7 @@ public class AttentionTests
         var offsets = new float[]?[queries];
         for (int i = 0; i < queries; i++) offsets[i] = i % 3 == 1 ? null : RandomArray(rng, promptLength, 3); // some heads unsteered
         float scale = 1f / MathF.Sqrt(headDim);
-        var scratch = new float[Attention.ScratchLength(keyStart, keyEnd)];
+        var scratch = new float[Attention.ScratchLength(keyStart, keyEnd, headDim)];
         var output = new float[queries * headDim];
         var capture = new float[keyEnd - keyStart];
         Attention.Forward(q, queries, PackKeys(keys, headDim, capacity), values, headDim, keyStart, keyEnd, scale, offsets,
@@ -91,7 +92,7 @@ public class AttentionTests
         var keys = PackKeys(RandomArray(rng, 80 * headDim), headDim, 80);
         var values = RandomArray(rng, 80 * headDim);
         var offsets = Enumerable.Range(0, queries).Select(_ => RandomArray(rng, 50, 2)).ToArray();
-        var scratch = new float[Attention.ScratchLength(keyStart, keyEnd)];
+        var scratch = new float[Attention.ScratchLength(keyStart, keyEnd, headDim)];
         var together = new float[queries * headDim];
         Attention.Forward(q, queries, keys, values, headDim, keyStart, keyEnd, 0.125f, offsets, scratch, together, variant: variant);
         for (int i = 0; i < queries; i++)
@@ -100,6 +101,69 @@ public class AttentionTests
             Attention.Forward(q.AsSpan(i * headDim, headDim), 1, keys, values, headDim, keyStart, keyEnd, 0.125f, offsets.AsSpan(i, 1),
                 scratch, alone, variant: variant);
             Assert.Equal(together.AsSpan(i * headDim, headDim).ToArray(), alone);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void Chunks_MergedInOrder_GiveTheBitsOfOnePass(KernelVariant variant)
+    {
+        // What a decode step split over threads relies on.
+        var rng = new Random(5);
+        int headDim = 64, queries = 3, keyStart = 37, keyEnd = 700, capacity = 704;
+        var q = RandomArray(rng, queries * headDim, 2);
+        var keys = PackKeys(RandomArray(rng, capacity * headDim), headDim, capacity);
+        var values = RandomArray(rng, capacity * headDim);
+        var offsets = new[] { RandomArray(rng, 300, 2), null, RandomArray(rng, 300, 2) };
+        var scratch = new float[Attention.ScratchLength(keyStart, keyEnd, headDim)];
+        var onePass = new float[queries * headDim];
+        Attention.Forward(q, queries, keys, values, headDim, keyStart, keyEnd, 0.125f, offsets, scratch, onePass, variant: variant);
+
+        int chunks = Attention.ChunkCount(keyStart, keyEnd);
+        Assert.Equal(3, chunks);
+        var partial = new float[chunks][];
+        var max = new float[chunks][];
+        var sum = new float[chunks][];
+        for (int k = chunks - 1; k >= 0; k--) // any order of computing; merged in chunk order
+        {
+            partial[k] = new float[queries * headDim];
+            max[k] = new float[queries];
+            sum[k] = new float[queries];
+            Attention.ForwardChunk(q, queries, keys, values, headDim, keyStart, keyEnd, k, 0.125f, offsets, scratch, partial[k], max[k], sum[k], variant);
+        }
+        for (int i = 0; i < queries; i++)
+        {
+            var o = partial[0].AsSpan(i * headDim, headDim).ToArray();
+            float m = max[0][i], l = sum[0][i];
+            for (int k = 1; k < chunks; k++) Attention.MergeChunk(o, ref m, ref l, partial[k].AsSpan(i * headDim, headDim), max[k][i], sum[k][i]);
+            Attention.FinishChunks(o, l);
+            Assert.Equal(onePass.AsSpan(i * headDim, headDim).ToArray(), o);
+        }
+    }
+
+    [Fact]
+    public void LongDecodeStep_SplitOverThreads_GivesTheBitsOfABatchAndOfAPrefill()
+    {
+        // stories260K at 512 positions: alone, a decode step is split into (KV head, chunk) items; in a batch of two it
+        // is not; as the last row of a prefill it is one pass per row block.
+        var backend = ModelCache.Get("stories260K").Backend;
+        int vocab = backend.Config.VocabSize;
+        var rng = new Random(12);
+        var prompts = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 511).Select(i => i == 0 ? 1 : rng.Next(3, vocab)).ToArray()).ToArray();
+        var caches = prompts.Select(p => backend.CreateCache(512)).ToArray();
+        var scratch = new float[vocab];
+        for (int b = 0; b < 2; b++) backend.Forward(caches[b], prompts[b], null, scratch);
+        var batched = new float[2 * vocab];
+        backend.DecodeBatch(caches, [9, 9], [], batched);
+        for (int b = 0; b < 2; b++)
+        {
+            caches[b].Truncate(511);
+            var alone = new float[vocab];
+            backend.DecodeBatch([caches[b]], [9], [], alone);
+            Assert.Equal(batched.AsSpan(b * vocab, vocab).ToArray(), alone);
+            var whole = new float[vocab];
+            backend.Forward(backend.CreateCache(512), [.. prompts[b], 9], null, whole);
+            Assert.Equal(alone, whole);
         }
     }
 
