@@ -158,7 +158,7 @@ public class MatMulTests
         // A sequence decoded inside a batch must give exactly what it gives alone, on any thread count,
         // and a prompt row of a prefill exactly what the same row gives in a decode step.
         var rng = new Random(11);
-        int rows = 203, cols = 96 + 32 + 3, n = 19; // n ≥ 16 takes the prefill tiles, n = 1 the decode path
+        int rows = 203, cols = 96 + 32 + 3, n = 21; // n ≥ 16 takes the prefill tiles (q8_0: 12 + 8 + 1), n = 1 the decode path
         if (dtype == DType.Q8_0) cols = 128;
         var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
         var x = RandomArray(rng, n * cols, 1f);
