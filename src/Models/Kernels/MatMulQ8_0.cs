@@ -27,14 +27,20 @@ internal static unsafe class MatMulQ8_0
     private const int Lanes = WeightMatrix.PanelRows;
     private const int Block = Quantize.BlockSize;
 
-    /// <summary>Bytes of one block of a panel: 16 column pairs of 16 rows × 2 int8, then the 16 rows' f32 scales.</summary>
-    public const int BlockBytes = Lanes * Block + Lanes * sizeof(float);
+    /// <summary>
+    /// Bytes of one block of a panel: 16 column pairs of 16 rows × 2 int8, then the 16 rows' scales in bf16 (34 bytes per
+    /// 32 weights, as llama.cpp's f16 scales; bf16 widens with one shift). The weights were quantised with the rounded scale.
+    /// </summary>
+    public const int BlockBytes = Lanes * Block + Lanes * sizeof(ushort);
 
     /// <summary>Offset of element (row j of the panel, column c) inside its panel.</summary>
     public static nint Offset(int j, int c) => (nint)(c / Block) * BlockBytes + (c % Block / 2) * 2 * Lanes + 2 * j + (c & 1);
 
     /// <summary>Offset of the scale of panel row j, block b.</summary>
-    public static nint ScaleOffset(int j, int b) => (nint)b * BlockBytes + Lanes * Block + j * sizeof(float);
+    public static nint ScaleOffset(int j, int b) => (nint)b * BlockBytes + Lanes * Block + j * sizeof(ushort);
+
+    /// <summary>A stored bf16 scale as f32 (exact).</summary>
+    public static float ScaleToF32(ushort bf16) => BitConverter.Int32BitsToSingle(bf16 << 16);
 
     /// <summary>Panels [p0, p1) of y <c>[n, rows]</c>.</summary>
     /// <param name="w">Packed weights.</param>
@@ -95,7 +101,7 @@ internal static unsafe class MatMulQ8_0
             a += Madd(W512(wb, 10), x, 10); c += Madd(W512(wb, 11), x, 11);
             a += Madd(W512(wb, 12), x, 12); c += Madd(W512(wb, 13), x, 13);
             a += Madd(W512(wb, 14), x, 14); c += Madd(W512(wb, 15), x, 15);
-            var s = Vector512.Load((float*)(wb + Lanes * Block)) * Vector512.Create(xd[b]);
+            var s = Scales512(wb) * Vector512.Create(xd[b]);
             f = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a + c), s, f);
         }
         return f;
@@ -126,7 +132,7 @@ internal static unsafe class MatMulQ8_0
                 if (m > 4) { a4 += Madd(w, x + 4 * k, q); a5 += Madd(w, x + 5 * k, q); a6 += Madd(w, x + 6 * k, q); a7 += Madd(w, x + 7 * k, q); }
                 if (m > 8) { a8 += Madd(w, x + 8 * k, q); a9 += Madd(w, x + 9 * k, q); a10 += Madd(w, x + 10 * k, q); a11 += Madd(w, x + 11 * k, q); }
             }
-            var dw = Vector512.Load((float*)(wb + Lanes * Block));
+            var dw = Scales512(wb);
             float* d = xd + b;
             f0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a0), dw * Vector512.Create(d[0]), f0);
             f1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a1), dw * Vector512.Create(d[blocks]), f1);
@@ -152,7 +158,12 @@ internal static unsafe class MatMulQ8_0
         if (m > 8) { Store(f8, y + 8 * ldy, valid); Store(f9, y + 9 * ldy, valid); Store(f10, y + 10 * ldy, valid); Store(f11, y + 11 * ldy, valid); }
     }
 
-    /// <summary>Asks for the 9 cache lines of a block (the same block of the next panel: its stream is then in flight while this one computes).</summary>
+    /// <summary>The 16 rows' scales of a block (bf16 → f32: widen and shift).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scales512(byte* wb) =>
+        Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load((ushort*)(wb + Lanes * Block)).ToVector512Unsafe()), 16).AsSingle();
+
+    /// <summary>Asks for the cache lines of a block (the same block of the next panel: its stream is then in flight while this one computes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchBlock(byte* p)
     {
@@ -217,9 +228,8 @@ internal static unsafe class MatMulQ8_0
                 ah += Madd(W256(wb, q, 1), x, q);
             }
             var dx = Vector256.Create(xd[b]);
-            float* dw = (float*)(wb + Lanes * Block);
-            lo = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al), Vector256.Load(dw) * dx, lo);
-            hi = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah), Vector256.Load(dw + 8) * dx, hi);
+            lo = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al), Scales256(wb, 0) * dx, lo);
+            hi = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah), Scales256(wb, 1) * dx, hi);
         }
         Store(lo, hi, y, valid);
     }
@@ -243,9 +253,8 @@ internal static unsafe class MatMulQ8_0
                 al2 += Madd(wl, x + 2 * k, q); ah2 += Madd(wh, x + 2 * k, q);
                 al3 += Madd(wl, x + 3 * k, q); ah3 += Madd(wh, x + 3 * k, q);
             }
-            float* dwp = (float*)(wb + Lanes * Block);
-            var dl = Vector256.Load(dwp);
-            var dh = Vector256.Load(dwp + 8);
+            var dl = Scales256(wb, 0);
+            var dh = Scales256(wb, 1);
             float* d = xd + b;
             var dx = Vector256.Create(d[0]);
             l0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al0), dl * dx, l0); h0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah0), dh * dx, h0);
@@ -258,6 +267,11 @@ internal static unsafe class MatMulQ8_0
         }
         Store(l0, h0, y, valid); Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid);
     }
+
+    /// <summary>Scales of rows 8h … 8h+7 of a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Scales256(byte* wb, int h) =>
+        Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load((ushort*)(wb + Lanes * Block) + 8 * h).ToVector256Unsafe()), 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector256<float> lo, Vector256<float> hi, float* y, int valid)
@@ -288,7 +302,7 @@ internal static unsafe class MatMulQ8_0
                     {
                         int isum = 0;
                         for (int c = b * Block; c < (b + 1) * Block; c++) isum += ((sbyte*)wp)[Offset(j, c)] * xi[c];
-                        float dw = *(float*)(wp + ScaleOffset(j, b));
+                        float dw = ScaleToF32(*(ushort*)(wp + ScaleOffset(j, b)));
                         sum = MathF.FusedMultiplyAdd(isum, dw * di[b], sum);
                     }
                     y[(nint)i * rows + r + j] = sum;

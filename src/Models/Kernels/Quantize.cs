@@ -73,6 +73,25 @@ public static unsafe class Quantize
         }
     }
 
+    /// <summary>
+    /// q8_0 for packed weights: each block's scale <c>max|x| / 127</c> rounded up to bf16 (what the packed layout stores),
+    /// and the values quantised with that rounded scale, so |q| ≤ 127 and each error stays within half of the stored step.
+    /// </summary>
+    internal static void RowQ8_0Bf16(float* x, int length, sbyte* q, ushort* d)
+    {
+        for (int b = 0; b < length / BlockSize; b++)
+        {
+            float scale = BlockScalar(x + b * BlockSize, out _);
+            uint bits = BitConverter.SingleToUInt32Bits(scale);
+            if ((bits & 0xFFFF) != 0) bits += 0x10000; // round up (scale ≥ 0): the step never shrinks below max|x| / 127
+            d[b] = (ushort)(bits >> 16);
+            float stored = BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF0000));
+            float inv = stored != 0 ? 1f / stored : 0f;
+            for (int j = 0; j < BlockSize; j++)
+                q[b * BlockSize + j] = (sbyte)Math.Clamp(RoundAway(x[b * BlockSize + j] * inv), -127f, 127f);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block512(float* x, out Vector512<int> q0, out Vector512<int> q1, out float scale)
     {

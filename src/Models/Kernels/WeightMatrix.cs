@@ -18,8 +18,8 @@ namespace SteerServer.Models.Kernels;
 /// each column pair so that one 64-byte load holds both (see <see cref="MatMulBf16"/>). The last panel is padded with
 /// zero rows.</item>
 /// <item>q8_0: panels of 16 rows too, each a sequence of blocks of 32 columns; a block is 16 column pairs of
-/// 16 rows × 2 int8 (element (j, c) of the block at <c>(c / 2) · 32 + 2j + c % 2</c>), then the 16 rows' f32 scales:
-/// 576 bytes per 16 × 32 weights (see <see cref="MatMulQ8_0"/>). The last panel is padded with zero rows.</item>
+/// 16 rows × 2 int8 (element (j, c) of the block at <c>(c / 2) · 32 + 2j + c % 2</c>), then the 16 rows' scales in bf16:
+/// 544 bytes per 16 × 32 weights (see <see cref="MatMulQ8_0"/>). The last panel is padded with zero rows.</item>
 /// </list>
 /// </summary>
 public sealed unsafe class WeightMatrix
@@ -101,10 +101,10 @@ public sealed unsafe class WeightMatrix
         NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
         var row = new float[cols];
         var q8 = new sbyte[target == DType.Q8_0 ? cols : 0];
-        var d8 = new float[target == DType.Q8_0 ? cols / Kernels.Quantize.BlockSize : 0];
+        var d8 = new ushort[target == DType.Q8_0 ? cols / Kernels.Quantize.BlockSize : 0];
         fixed (float* pr = row)
         fixed (sbyte* pq = q8)
-        fixed (float* pd = d8)
+        fixed (ushort* pd = d8)
         {
             for (int r = 0; r < rows; r++)
             {
@@ -123,10 +123,10 @@ public sealed unsafe class WeightMatrix
                         for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
                         break;
                     case DType.Q8_0:
-                        Kernels.Quantize.RowQ8_0(pr, cols, pq, pd, KernelDispatch.BestVariant);
+                        Kernels.Quantize.RowQ8_0Bf16(pr, cols, pq, pd);
                         byte* q8Panel = dst + Q8PanelOffset(r / PanelRows, cols);
                         for (int c = 0; c < cols; c++) ((sbyte*)q8Panel)[MatMulQ8_0.Offset(lane, c)] = q8[c];
-                        for (int b = 0; b < d8.Length; b++) *(float*)(q8Panel + MatMulQ8_0.ScaleOffset(lane, b)) = d8[b];
+                        for (int b = 0; b < d8.Length; b++) *(ushort*)(q8Panel + MatMulQ8_0.ScaleOffset(lane, b)) = d8[b];
                         break;
                 }
             }
@@ -298,7 +298,7 @@ public sealed unsafe class WeightMatrix
             byte* q8Panel = data + Q8PanelOffset(row / PanelRows, Cols);
             int j = row % PanelRows;
             for (int c = 0; c < Cols; c++)
-                destination[c] = ((sbyte*)q8Panel)[MatMulQ8_0.Offset(j, c)] * *(float*)(q8Panel + MatMulQ8_0.ScaleOffset(j, c / Kernels.Quantize.BlockSize));
+                destination[c] = ((sbyte*)q8Panel)[MatMulQ8_0.Offset(j, c)] * MatMulQ8_0.ScaleToF32(*(ushort*)(q8Panel + MatMulQ8_0.ScaleOffset(j, c / Kernels.Quantize.BlockSize)));
             return;
         }
         if (!IsPacked)
