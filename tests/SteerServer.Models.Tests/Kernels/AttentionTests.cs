@@ -167,6 +167,27 @@ public class AttentionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void HugeNegativeOffsets_LeaveOnlyTheOtherKey(KernelVariant variant)
+    {
+        // exp underflow: offsets of −1e4 (or −∞) must give weight 0, not NaN or a denormal residue.
+        var rng = new Random(6);
+        int headDim = 32, keys = 40;
+        var q = RandomArray(rng, headDim);
+        var packed = PackKeys(RandomArray(rng, 48 * headDim), headDim, 48);
+        var values = RandomArray(rng, 48 * headDim);
+        var offsets = Enumerable.Repeat(-1e4f, keys).ToArray();
+        offsets[17] = 0;
+        offsets[3] = float.NegativeInfinity;
+        var output = new float[headDim];
+        var capture = new float[keys];
+        Attention.Forward(q, 1, packed, values, headDim, 0, keys, 0.2f, new[] { offsets }, new float[Attention.ScratchLength(0, keys, headDim)],
+            output, capture, 1f, variant);
+        for (int d = 0; d < headDim; d++) Assert.Equal(values[17 * headDim + d], output[d], 1e-6);
+        for (int j = 0; j < keys; j++) Assert.Equal(j == 17 ? 1f : 0f, capture[j]);
+    }
+
     public static TheoryData<KernelVariant> Variants()
     {
         var data = new TheoryData<KernelVariant>();
