@@ -78,7 +78,7 @@ internal sealed class Decoder : IDisposable
             var lw = weights.Layers[layer];
 
             // ---- attention block: x += o_proj(attn(rmsnorm(x))) ----
-            RmsNorm.Rows(s.X, lw.InputLayerNorm, eps, s.Xb, n);
+            RmsNorm.Rows(s.X, lw.InputLayerNorm, eps, s.Xb, n, pool);
             if (capture != null)
                 for (int r = 0; r < n; r++)
                     capture.InputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb.AsSpan(r * hidden, hidden));
@@ -95,8 +95,8 @@ internal sealed class Decoder : IDisposable
             // Qwen3: RMSNorm over head_dim on every q and k head, before RoPE
             if (traits.QkNorm)
             {
-                RmsNorm.Rows(s.Q, lw.QNorm!, eps, s.Q, n * numHeads);
-                RmsNorm.Rows(s.K, lw.KNorm!, eps, s.K, n * numKvHeads);
+                RmsNorm.Rows(s.Q, lw.QNorm!, eps, s.Q, n * numHeads, pool);
+                RmsNorm.Rows(s.K, lw.KNorm!, eps, s.K, n * numKvHeads, pool);
             }
 
             // RoPE (rotate_half), then append k and v to each row's cache at its position
@@ -120,9 +120,9 @@ internal sealed class Decoder : IDisposable
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
 
             // ---- MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x) ----
-            RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n);
+            RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n, pool);
             WeightMatrix.MatMul(s.Xb, n, pool, lw.GateProj, s.Hb, lw.UpProj, s.Hb2, null, default);
-            SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter));
+            SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter), pool);
             lw.DownProj.MatMul(s.Hb, s.Xb2, n, pool);
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
         }

@@ -92,4 +92,38 @@ public class LayerKernelTests
         SwiGlu.Forward(gate, (float[])u.Clone());
         for (int i = 0; i < n; i++) Assert.Equal(g[i] / (1 + Math.Exp(-g[i])) * u[i], gate[i], 1e-5);
     }
+
+    [Fact]
+    public void SwiGlu_ValueDoesNotDependOnItsPositionOrTheThreads()
+    {
+        // A batch of n sequences runs SwiGLU over n × intermediate values: a value's bits must not depend on n.
+        var rng = new Random(5);
+        var g = RandomArray(rng, 172, 12);
+        var u = RandomArray(rng, 172, 2);
+        var alone = (float[])g.Clone();
+        SwiGlu.Forward(alone, u);
+        using var pool = new KernelThreadPool(2);
+        for (int offset = 1; offset < 40; offset += 3)
+        {
+            var gate = new float[offset + 172 + 5000];
+            var up = new float[gate.Length];
+            g.CopyTo(gate, offset);
+            u.CopyTo(up, offset);
+            SwiGlu.Forward(gate, up, pool);
+            Assert.Equal(alone, gate.AsSpan(offset, 172).ToArray());
+        }
+    }
+
+    [Fact]
+    public void VectorExp_IsWithinTwoUlpsOfMathExp()
+    {
+        for (float x = -87f; x <= 88f; x += 0.0137f)
+        {
+            double expected = Math.Exp(x);
+            Assert.True(Math.Abs(VectorMath.Exp(Vector512.Create(x)).GetElement(3) - expected) <= 2.5e-7 * expected, $"exp({x})");
+            Assert.True(Math.Abs(VectorMath.Exp(Vector256.Create(x)).GetElement(5) - expected) <= 2.5e-7 * expected, $"exp({x})");
+        }
+        Assert.Equal(0f, VectorMath.Exp(Vector512.Create(-1000f)).GetElement(0), 1e-37f);
+        Assert.True(float.IsFinite(VectorMath.Exp(Vector512.Create(1000f)).GetElement(0)));
+    }
 }
