@@ -42,6 +42,18 @@ internal static unsafe class MatMulQ8_0
     /// <summary>A stored bf16 scale as f32 (exact).</summary>
     public static float ScaleToF32(ushort bf16) => BitConverter.Int32BitsToSingle(bf16 << 16);
 
+    /// <summary>Quantises one weight row (<see cref="Quantize.BlockQ8_0Bf16"/>) into lane <paramref name="lane"/> of its panel.</summary>
+    public static void PackRow(float* row, int cols, byte* panel, int lane)
+    {
+        sbyte* q = stackalloc sbyte[Block];
+        for (int b = 0; b < cols / Block; b++)
+        {
+            byte* wb = panel + (nint)b * BlockBytes;
+            *(ushort*)(wb + Lanes * Block + lane * sizeof(ushort)) = Quantize.BlockQ8_0Bf16(row + b * Block, q, KernelDispatch.BestVariant);
+            for (int p = 0; p < Block / 2; p++) *(ushort*)(wb + p * 2 * Lanes + 2 * lane) = ((ushort*)q)[p]; // column pair p of the row
+        }
+    }
+
     /// <summary>Panels [p0, p1) of y <c>[n, rows]</c>.</summary>
     /// <param name="w">Packed weights.</param>
     /// <param name="xq">Activations [n, cols], int8 values as int16.</param>

@@ -74,22 +74,41 @@ public static unsafe class Quantize
     }
 
     /// <summary>
-    /// q8_0 for packed weights: each block's scale <c>max|x| / 127</c> rounded up to bf16 (what the packed layout stores),
-    /// and the values quantised with that rounded scale, so |q| ≤ 127 and each error stays within half of the stored step.
+    /// q8_0 of one block of packed weights: the scale <c>max|x| / 127</c> rounded up to bf16 (what the packed layout
+    /// stores), and the values quantised with that rounded scale, so |q| ≤ 127 and each error stays within half of the
+    /// stored step. Returns the bf16 scale; the same values in every variant.
     /// </summary>
-    internal static void RowQ8_0Bf16(float* x, int length, sbyte* q, ushort* d)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static ushort BlockQ8_0Bf16(float* x, sbyte* q, KernelVariant variant)
     {
-        for (int b = 0; b < length / BlockSize; b++)
+        float scale;
+        Vector512<float> v0 = default, v1 = default;
+        bool wide = variant == KernelVariant.V512 && Avx512F.IsSupported;
+        if (wide)
         {
-            float scale = BlockScalar(x + b * BlockSize, out _);
-            uint bits = BitConverter.SingleToUInt32Bits(scale);
-            if ((bits & 0xFFFF) != 0) bits += 0x10000; // round up (scale ≥ 0): the step never shrinks below max|x| / 127
-            d[b] = (ushort)(bits >> 16);
-            float stored = BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF0000));
-            float inv = stored != 0 ? 1f / stored : 0f;
-            for (int j = 0; j < BlockSize; j++)
-                q[b * BlockSize + j] = (sbyte)Math.Clamp(RoundAway(x[b * BlockSize + j] * inv), -127f, 127f);
+            v0 = Vector512.Load(x);
+            v1 = Vector512.Load(x + 16);
+            scale = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1)).ToScalarMax() / 127f;
         }
+        else scale = BlockScalar(x, out _);
+        uint bits = BitConverter.SingleToUInt32Bits(scale);
+        if ((bits & 0xFFFF) != 0) bits += 0x10000; // round up (scale ≥ 0): the step never shrinks below max|x| / 127
+        float stored = BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF0000));
+        float inv = stored != 0 ? 1f / stored : 0f;
+        if (wide)
+        {
+            var iv = Vector512.Create(inv);
+            var lim = Vector512.Create(127f);
+            var q0 = Vector512.ConvertToInt32(Vector512.Clamp(RoundAway(v0 * iv), -lim, lim));
+            var q1 = Vector512.ConvertToInt32(Vector512.Clamp(RoundAway(v1 * iv), -lim, lim));
+            Avx512F.ConvertToVector128SByte(q0).Store(q);
+            Avx512F.ConvertToVector128SByte(q1).Store(q + 16);
+        }
+        else
+        {
+            for (int j = 0; j < BlockSize; j++) q[j] = (sbyte)Math.Clamp(RoundAway(x[j] * inv), -127f, 127f);
+        }
+        return (ushort)(bits >> 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -100,11 +100,7 @@ public sealed unsafe class WeightMatrix
         byte* dst = (byte*)pointer;
         NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
         var row = new float[cols];
-        var q8 = new sbyte[target == DType.Q8_0 ? cols : 0];
-        var d8 = new ushort[target == DType.Q8_0 ? cols / Kernels.Quantize.BlockSize : 0];
         fixed (float* pr = row)
-        fixed (sbyte* pq = q8)
-        fixed (ushort* pd = d8)
         {
             for (int r = 0; r < rows; r++)
             {
@@ -123,10 +119,7 @@ public sealed unsafe class WeightMatrix
                         for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
                         break;
                     case DType.Q8_0:
-                        Kernels.Quantize.RowQ8_0Bf16(pr, cols, pq, pd);
-                        byte* q8Panel = dst + Q8PanelOffset(r / PanelRows, cols);
-                        for (int c = 0; c < cols; c++) ((sbyte*)q8Panel)[MatMulQ8_0.Offset(lane, c)] = q8[c];
-                        for (int b = 0; b < d8.Length; b++) *(ushort*)(q8Panel + MatMulQ8_0.ScaleOffset(lane, b)) = d8[b];
+                        MatMulQ8_0.PackRow(pr, cols, dst + Q8PanelOffset(r / PanelRows, cols), lane);
                         break;
                 }
             }
