@@ -131,15 +131,16 @@ public class MatMulTests
         var rng = new Random(5);
         using var pool = new KernelThreadPool(1);
         foreach (int cols in new[] { 32, 64, 96, 160, 576 })
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 23 }) // every tile size, alone and after a 12-input tile
         {
-            int rows = 21, n = 17; // a full and a padded panel; the 12-, 4- and 1-input tiles
+            int rows = 21; // a full and a padded panel
             var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q8_0);
             var x = RandomArray(rng, n * cols, 1f);
             var y = RunPadded(w, x, n, pool, variant);
             var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
             // Exact int32 block sums and one FMA chain per (row, input) in every width: the same bits.
             for (int k = 0; k < y.Length; k++)
-                Assert.True(y[k] == yScalar[k], $"{variant} cols={cols} y[{k}]={y[k]} scalar={yScalar[k]}");
+                Assert.True(y[k] == yScalar[k], $"{variant} cols={cols} n={n} y[{k}]={y[k]} scalar={yScalar[k]}");
         }
     }
 
