@@ -66,6 +66,26 @@ public static unsafe class Quantize
             }
             return;
         }
+        if (variant is KernelVariant.V512 or KernelVariant.V256 && Vector256.IsHardwareAccelerated)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                float* xb = x + b * BlockSize;
+                var v0 = Vector256.Load(xb);
+                var v1 = Vector256.Load(xb + 8);
+                var v2 = Vector256.Load(xb + 16);
+                var v3 = Vector256.Load(xb + 24);
+                var m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+                var m4 = Vector128.Max(m.GetLower(), m.GetUpper());
+                float amax = MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3]));
+                float scale = amax / 127f;
+                d[b] = scale;
+                var iv = Vector256.Create(scale != 0 ? 1f / scale : 0f);
+                Vector256.Narrow(Vector256.ConvertToInt32(RoundAway(v0 * iv)), Vector256.ConvertToInt32(RoundAway(v1 * iv))).Store(q + b * BlockSize);
+                Vector256.Narrow(Vector256.ConvertToInt32(RoundAway(v2 * iv)), Vector256.ConvertToInt32(RoundAway(v3 * iv))).Store(q + b * BlockSize + 16);
+            }
+            return;
+        }
         for (int b = 0; b < blocks; b++)
         {
             d[b] = BlockScalar(x + b * BlockSize, out float inv);
@@ -137,6 +157,14 @@ public static unsafe class Quantize
     {
         float t = MathF.Truncate(v);
         return MathF.Abs(v - t) >= 0.5f ? t + MathF.CopySign(1f, v) : t;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> RoundAway(Vector256<float> v)
+    {
+        var t = Vector256.Truncate(v);
+        var up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - t), Vector256.Create(0.5f));
+        return t + (Vector256.CopySign(Vector256.Create(1f), v) & up);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

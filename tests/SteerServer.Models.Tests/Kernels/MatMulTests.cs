@@ -210,6 +210,34 @@ public class MatMulTests
         Assert.Equal(0f, d[1]);
     }
 
+    [Fact]
+    public void Quantize_Q8_0Weights_RowsRoundTripWithinHalfAStep()
+    {
+        // Packed q8_0 weights store each block's step rounded up to bf16 (at most 2^-8 above max|w| / 127) and are
+        // quantised with that stored step: every weight comes back within half of it, in every row of every panel.
+        var rng = new Random(21);
+        int rows = 37, cols = 96; // two full panels and a padded one
+        var wf = RandomArray(rng, rows * cols, 0.05f);
+        for (int c = 0; c < cols; c++) wf[5 * cols + c] = 0;                  // an all-zero row
+        for (int c = 0; c < 32; c++) wf[17 * cols + c] = 1e-30f * (c - 16);   // a block of tiny values
+        wf[36 * cols + 40] = 3f;                                               // one large weight in the last panel
+        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
+        var back = Dequantize(w);
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < cols / 32; b++)
+            {
+                double amax = 0;
+                for (int j = 0; j < 32; j++) amax = Math.Max(amax, Math.Abs(wf[r * cols + b * 32 + j]));
+                double halfStep = amax / 127 * (1 + 1.0 / 256) / 2;
+                for (int j = 0; j < 32; j++)
+                {
+                    int k = r * cols + b * 32 + j;
+                    Assert.True(Math.Abs(back[k] - wf[k]) <= halfStep * 1.0001 + 1e-45, $"w[{r},{b * 32 + j}]={wf[k]} back={back[k]} half step={halfStep}");
+                }
+            }
+        Assert.All(back.AsSpan(5 * cols, cols).ToArray(), v => Assert.Equal(0f, v));
+    }
+
     // y with sentinels past the end, which must be untouched.
     private static float[] RunPadded(WeightMatrix w, float[] x, int n, KernelThreadPool pool, KernelVariant variant)
     {
