@@ -232,8 +232,6 @@ internal sealed class Decoder : IDisposable
             int block = cache.AllocatedPositions * headDim, head = cache.Index(kvh, 0);
             var keys = cache.Keys[stageLayer].AsSpan(head, block);
             var values = cache.Values[stageLayer].AsSpan(head, block);
-            var (cs, ce) = Attention.ChunkRange(keyStart, pos + 1, k);
-            Attention.Prefetch(keys, values, headDim, cs, ce);
             var part = splitPartials.AsSpan(i * perItem, perItem);
             Attention.ForwardChunk(s.Q.AsSpan(r * qDim + kvh * groups * headDim, groups * headDim), groups, keys, values, headDim,
                 keyStart, pos + 1, k, attentionScale, GroupOffsets(s, r, kvh, offsetRows), scratch,
@@ -292,13 +290,7 @@ internal sealed class Decoder : IDisposable
                     stageCapture.AvgAttention[stageLayer].AsSpan(pos * len, len).Clear();
                 }
             for (int kvh = kvFrom; kvh < kvTo; kvh++)
-            {
-                var cache = s.Caches[r0];
-                int block = cache.AllocatedPositions * config.HeadDim, head = cache.Index(kvh, 0);
-                Attention.Prefetch(cache.Keys[stageLayer].AsSpan(head, block), cache.Values[stageLayer].AsSpan(head, block),
-                    config.HeadDim, KeyStart(s.Positions[r0]), s.Positions[r1 - 1] + 1);
                 for (int r = r0; r < r1; r++) AttendOne(s, r, kvh, scratch, offsetRows);
-            }
         }
     }
 

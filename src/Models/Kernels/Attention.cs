@@ -56,21 +56,6 @@ public static class Attention
 
     private static int PaddedCount(int keyStart, int keyEnd) => ((keyEnd + Panel - 1) & ~(Panel - 1)) - (keyStart & ~(Panel - 1));
 
-    /// <summary>
-    /// Asks for the key panels and values of <c>[keyStart, keyEnd)</c> at once: a decode step's cache block is cold
-    /// (all weights streamed since the last step), so the loads then wait on bandwidth, not on one miss at a time.
-    /// </summary>
-    public static unsafe void Prefetch(ReadOnlySpan<float> keyPanels, ReadOnlySpan<float> values, int headDim, int keyStart, int keyEnd)
-    {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || keyEnd <= keyStart) return;
-        int k0 = (keyStart & ~(Panel - 1)) * headDim, k1 = Math.Min(keyPanels.Length, ((keyEnd + Panel - 1) & ~(Panel - 1)) * headDim);
-        int v0 = keyStart * headDim, v1 = Math.Min(values.Length, keyEnd * headDim);
-        fixed (float* k = keyPanels)
-            for (int i = k0; i < k1; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(k + i);
-        fixed (float* v = values)
-            for (int i = v0; i < v1; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(v + i);
-    }
-
     /// <param name="q">[queries * headDim] the queries (RoPE applied), one after the other.</param>
     /// <param name="queries">Number of queries (≥ 1), e.g. the query heads of one KV head.</param>
     /// <param name="keyPanels">This KV head's keys in panel layout (<see cref="KeyIndex"/>), covering whole panels up to keyEnd.</param>
