@@ -18,10 +18,11 @@ namespace SteerServer.Models.Kernels;
 /// Values are position-major <c>[position][headDim]</c>.
 /// </para>
 /// <para>
-/// The arithmetic of one query never depends on the other queries of the group or on the vector width:
-/// the dot product of <c>q</c> and <c>k_j</c> is four FMA chains over <c>d mod 4</c> summed as
-/// <c>(c0 + c1) + (c2 + c3)</c> on every path, and values are accumulated in key order. So a token gives the
-/// same bits alone, in a decode batch, or as a row of a prefill.
+/// The arithmetic of one query depends only on its own key range, never on the other queries of the group: the dot
+/// product of <c>q</c> and <c>k_j</c> is four FMA chains over <c>d mod 4</c> summed as <c>(c0 + c1) + (c2 + c3)</c>
+/// (the same logits on every width), the softmax runs over aligned chunks of <see cref="Chunk"/> keys merged in order,
+/// and values are accumulated in key order. So a token gives the same bits alone, in a decode batch, split over
+/// threads (<see cref="ForwardChunk"/>), or as a row of a prefill.
 /// </para>
 /// </summary>
 public static class Attention
@@ -172,7 +173,8 @@ public static class Attention
     {
         float m = Math.Max(max, chunkMax);
         float a = MathF.Exp(max - m), b = MathF.Exp(chunkMax - m);
-        for (int d = 0; d < output.Length; d++) output[d] = MathF.FusedMultiplyAdd(partial[d], b, output[d] * a);
+        TensorPrimitives.Multiply(output, a, output);
+        TensorPrimitives.FusedMultiplyAdd(partial[..output.Length], b, output, output);
         sum = MathF.FusedMultiplyAdd(chunkSum, b, sum * a);
         max = m;
     }
@@ -180,8 +182,7 @@ public static class Attention
     /// <summary>Normalises a merged output row by its sum.</summary>
     public static void FinishChunks(Span<float> output, float sum)
     {
-        float inv = 1f / sum;
-        for (int d = 0; d < output.Length; d++) output[d] *= inv;
+        TensorPrimitives.Multiply(output, 1f / sum, output);
     }
 
     /// <summary>Chunks of the softmax over <c>[keyStart, keyEnd)</c>: aligned blocks of <see cref="Chunk"/> positions.</summary>
