@@ -175,7 +175,8 @@ internal sealed class Decoder : IDisposable
         stageBlocks = blocks;
         // Below ~32K multiply-adds a thread hand-off costs more than it saves: one chunk = the calling thread.
         bool parallel = work >= 1 << 15;
-        if (parallel && capture == null && blocks == n && n * config.NumKeyValueHeads < 4 * pool.ThreadCount && SplitItems(s, n) > n * config.NumKeyValueHeads)
+        int rowItems = n * config.NumKeyValueHeads;
+        if (parallel && pool.ThreadCount > 1 && capture == null && blocks == n && rowItems < 4 * pool.ThreadCount && SplitItems(s, n) > rowItems)
         {
             // A few long decode rows: too few (row, KV head) items to keep every thread busy, so each is split into
             // its softmax chunks and merged afterwards (the same bits as one pass: Attention.ForwardChunk).
