@@ -437,17 +437,17 @@ public static class Attention
                 {
                     ref float kp = ref Unsafe.Add(ref k, p * Panel * headDim + lane);
                     float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (int d = 0; d < headDim; d++)
+                    int d = 0;
+                    for (; d + 4 <= headDim; d += 4)
                     {
-                        float x = Unsafe.Add(ref qi, d), y = Unsafe.Add(ref kp, d * Panel);
-                        switch (d & 3)
-                        {
-                            case 0: a0 = MathF.FusedMultiplyAdd(x, y, a0); break;
-                            case 1: a1 = MathF.FusedMultiplyAdd(x, y, a1); break;
-                            case 2: a2 = MathF.FusedMultiplyAdd(x, y, a2); break;
-                            default: a3 = MathF.FusedMultiplyAdd(x, y, a3); break;
-                        }
+                        a0 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d), Unsafe.Add(ref kp, d * Panel), a0);
+                        a1 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d + 1), Unsafe.Add(ref kp, (d + 1) * Panel), a1);
+                        a2 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d + 2), Unsafe.Add(ref kp, (d + 2) * Panel), a2);
+                        a3 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d + 3), Unsafe.Add(ref kp, (d + 3) * Panel), a3);
                     }
+                    if (d < headDim) a0 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d), Unsafe.Add(ref kp, d * Panel), a0);
+                    if (d + 1 < headDim) a1 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d + 1), Unsafe.Add(ref kp, (d + 1) * Panel), a1);
+                    if (d + 2 < headDim) a2 = MathF.FusedMultiplyAdd(Unsafe.Add(ref qi, d + 2), Unsafe.Add(ref kp, (d + 2) * Panel), a2);
                     Unsafe.Add(ref s, i * stride + p * Panel + lane) = (a0 + a1 + (a2 + a3)) * scale;
                 }
         }
@@ -690,26 +690,32 @@ public static class Attention
         }
     }
 
-    // Two output vectors per query at a time (eight accumulators for a group of four).
+    // Four output vectors per query at a time (four independent chains), in key order.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once (tier 0 vector code is many times slower)
     private static void Values256(int m, ref float v, int headDim, int count, ref float e, int stride, ReadOnlySpan<float> invSum, ref float o)
     {
         const int W = 8;
         int d = 0;
-        for (; d + 2 * W <= headDim; d += 2 * W)
+        for (; d + 4 * W <= headDim; d += 4 * W)
             for (int i = 0; i < m; i++)
             {
                 ref float ei = ref Unsafe.Add(ref e, i * stride);
-                Vector256<float> a0 = default, a1 = default;
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (int j = 0; j < count; j++)
                 {
                     var w = Vector256.Create(Unsafe.Add(ref ei, j));
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, (nuint)(j * headDim + d)), w, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, (nuint)(j * headDim + d + W)), w, a1);
+                    nuint r = (nuint)(j * headDim + d);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, r), w, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, r + W), w, a1);
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, r + 2 * W), w, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v, r + 3 * W), w, a3);
                 }
                 var z = Vector256.Create(invSum[i]);
-                (a0 * z).StoreUnsafe(ref o, (nuint)(i * headDim + d));
-                (a1 * z).StoreUnsafe(ref o, (nuint)(i * headDim + d + W));
+                nuint b = (nuint)(i * headDim + d);
+                (a0 * z).StoreUnsafe(ref o, b);
+                (a1 * z).StoreUnsafe(ref o, b + W);
+                (a2 * z).StoreUnsafe(ref o, b + 2 * W);
+                (a3 * z).StoreUnsafe(ref o, b + 3 * W);
             }
         for (; d < headDim; d += W)
             for (int i = 0; i < m; i++)
