@@ -63,7 +63,7 @@ internal sealed class Decoder : IDisposable
     {
         int hidden = config.HiddenSize, headDim = config.HeadDim, half = headDim / 2;
         int numHeads = config.NumAttentionHeads, numKvHeads = config.NumKeyValueHeads;
-        int qDim = numHeads * headDim, kvDim = numKvHeads * headDim, inter = config.IntermediateSize;
+        int inter = config.IntermediateSize;
         float eps = (float)config.RmsNormEps;
 
         // Token embeddings, and RoPE cos/sin of each row's position (shared by every layer and head).
@@ -100,14 +100,7 @@ internal sealed class Decoder : IDisposable
             }
 
             // RoPE (rotate_half), then append k and v to each row's cache at its position
-            for (int r = 0; r < n; r++)
-            {
-                var cos = s.Cos.AsSpan(r * half, half);
-                var sin = s.Sin.AsSpan(r * half, half);
-                Rope.Apply(s.Q.AsSpan(r * qDim, qDim), numHeads, headDim, cos, sin);
-                Rope.Apply(s.K.AsSpan(r * kvDim, kvDim), numKvHeads, headDim, cos, sin);
-                s.Caches[r].Store(layer, s.Positions[r], s.K.AsSpan(r * kvDim, kvDim), s.V.AsSpan(r * kvDim, kvDim));
-            }
+            RotateAndStore(s, layer, n);
 
             // attention per (row, head): scale, causal/sliding mask, steering offsets, softmax, weighted values
             Attend(s, layer, n, capture);
@@ -263,6 +256,36 @@ internal sealed class Decoder : IDisposable
                 }
                 Attention.FinishChunks(o, sum);
             }
+        }
+    }
+
+    private unsafe void RotateAndStore(RunState s, int layer, int n)
+    {
+        stageState = s;
+        stageLayer = layer;
+        // Rows are independent (each writes its own cache position); a prefill spreads them over the threads.
+        pool.Run(&RotateAndStoreItems, (void*)GCHandle.ToIntPtr(selfHandle), n, n >= 32 ? 8 : n);
+        stageState = null;
+    }
+
+    private static unsafe void RotateAndStoreItems(void* context, int start, int end)
+    {
+        var self = (Decoder)GCHandle.FromIntPtr((nint)context).Target!;
+        self.RotateAndStoreRange(start, end);
+    }
+
+    private void RotateAndStoreRange(int start, int end)
+    {
+        var s = stageState!;
+        int headDim = config.HeadDim, half = headDim / 2;
+        int qDim = config.NumAttentionHeads * headDim, kvDim = config.NumKeyValueHeads * headDim;
+        for (int r = start; r < end; r++)
+        {
+            var cos = s.Cos.AsSpan(r * half, half);
+            var sin = s.Sin.AsSpan(r * half, half);
+            Rope.Apply(s.Q.AsSpan(r * qDim, qDim), config.NumAttentionHeads, headDim, cos, sin);
+            Rope.Apply(s.K.AsSpan(r * kvDim, kvDim), config.NumKeyValueHeads, headDim, cos, sin);
+            s.Caches[r].Store(stageLayer, s.Positions[r], s.K.AsSpan(r * kvDim, kvDim), s.V.AsSpan(r * kvDim, kvDim));
         }
     }
 
