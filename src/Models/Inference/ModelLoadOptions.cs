@@ -2,12 +2,12 @@ using SteerServer.Models.Kernels;
 
 namespace SteerServer.Models.Inference;
 
-/// <summary>How to load a model. Defaults: weights as stored, all cores.</summary>
+/// <summary>How to load a model. Defaults: weights in their stored dtype (always packed for the kernels), all cores.</summary>
 public sealed record ModelLoadOptions
 {
-    /// <summary>Weight storage type to convert to at load (f32/bf16/f16; q8_0 when the kernels provide it); null keeps the stored type.</summary>
+    /// <summary>Weight dtype to convert to at load (f32, bf16, f16 or q8_0); null keeps the stored one.</summary>
     public DType? DType { get; init; }
 
-    /// <summary>Worker threads for attention; null = <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <summary>Compute threads (matrix products, attention, norms), including the caller; null = <see cref="Environment.ProcessorCount"/>.</summary>
     public int? Threads { get; init; }
 }

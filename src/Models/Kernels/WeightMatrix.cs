@@ -24,7 +24,7 @@ namespace SteerServer.Models.Kernels;
 /// </summary>
 public sealed unsafe class WeightMatrix
 {
-    /// <summary>Rows per panel of the packed float layout: one Vector512 of f32.</summary>
+    /// <summary>Rows per panel of the packed layouts: one Vector512 of f32 outputs.</summary>
     public const int PanelRows = 16;
 
     private readonly byte* data;
