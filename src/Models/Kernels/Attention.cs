@@ -228,32 +228,26 @@ public static class Attention
 
     // ---- 1. logits ----
 
-    private interface ICount { static abstract int Value { get; } }
-    private struct One : ICount { public static int Value => 1; }
-    private struct Two : ICount { public static int Value => 2; }
-    private struct Three : ICount { public static int Value => 3; }
-    private struct Four : ICount { public static int Value => 4; }
-
     private static void Scores(KernelVariant v, int m, ref float q, int headDim, ref float k, int panels, ref float s, int stride, float scale)
     {
         if (v == KernelVariant.V512)
         {
             switch (m)
             {
-                case 1: Scores512<One>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                case 2: Scores512<Two>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                case 3: Scores512<Three>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                default: Scores512<Four>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 1: Scores512<Count1>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 2: Scores512<Count2>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 3: Scores512<Count3>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                default: Scores512<Count4>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
             }
         }
         else if (v == KernelVariant.V256)
         {
             switch (m)
             {
-                case 1: Scores256<One>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                case 2: Scores256<Two>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                case 3: Scores256<Three>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
-                default: Scores256<Four>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 1: Scores256<Count1>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 2: Scores256<Count2>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                case 3: Scores256<Count3>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
+                default: Scores256<Count4>(ref q, headDim, ref k, panels, ref s, stride, scale); break;
             }
         }
         else ScoresScalar(m, ref q, headDim, ref k, panels, ref s, stride, scale);
@@ -547,10 +541,10 @@ public static class Attention
         {
             switch (m)
             {
-                case 1: Values512x4<One>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
-                case 2: Values512x4<Two>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
-                case 3: Values512x4<Three>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
-                default: Values512x4<Four>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                case 1: Values512x4<Count1>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                case 2: Values512x4<Count2>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                case 3: Values512x4<Count3>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
+                default: Values512x4<Count4>(ref Unsafe.Add(ref v, d), headDim, count, ref e, stride, invSum, ref Unsafe.Add(ref o, d)); break;
             }
         }
         for (; d < headDim; d += W)

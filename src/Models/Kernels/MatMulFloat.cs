@@ -37,14 +37,6 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     /// <summary>Bytes of one panel: 16 rows × the columns rounded up to a pair.</summary>
     private static nint PanelBytes(int cols) => (nint)((cols + 1) & ~1) * Lanes * TLoad.ElementBytes;
 
-    // The inputs one tile multiplies by each weight vector, a constant per instantiation: the JIT removes the
-    // accumulators and branches a smaller tile does not use, so one tile body serves 1, 4, 8 and 12 inputs.
-    private interface ITileInputs { static abstract int Count { get; } }
-    private struct One : ITileInputs { public static int Count => 1; }
-    private struct Four : ITileInputs { public static int Count => 4; }
-    private struct Eight : ITileInputs { public static int Count => 8; }
-    private struct Twelve : ITileInputs { public static int Count => 12; }
-
     // ---------------------------------------------------------------- Vector512: one vector per panel column
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
@@ -60,15 +52,15 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             // stream fast enough for the hardware prefetcher alone.
             byte* next = n >= 8 && p + 1 < p1 ? wp + panelBytes : null;
             int i = 0;
-            for (; i + 12 <= n; i += 12, next = null) Tile512<Twelve>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next);
-            if (i + 8 <= n) { Tile512<Eight>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next); i += 8; }
-            if (i + 4 <= n) { Tile512<Four>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null); i += 4; }
-            for (; i < n; i++) Tile512<One>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null);
+            for (; i + 12 <= n; i += 12, next = null) Tile512<Count12>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next);
+            if (i + 8 <= n) { Tile512<Count8>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next); i += 8; }
+            if (i + 4 <= n) { Tile512<Count4>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null); i += 4; }
+            for (; i < n; i++) Tile512<Count1>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid, byte* prefetch) where TN : struct, ITileInputs
+    private static void Tile512<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid, byte* prefetch) where TN : struct, ICount
     {
         nint k = cols; // x row stride
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
@@ -85,9 +77,9 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             TLoad.Load512(wp, p, out var even, out var odd);
             float* xc = x + 2 * p;
             a0 = Step(even, odd, xc, a0);
-            if (TN.Count > 1) { a1 = Step(even, odd, xc + k, a1); a2 = Step(even, odd, xc + 2 * k, a2); a3 = Step(even, odd, xc + 3 * k, a3); }
-            if (TN.Count > 4) { a4 = Step(even, odd, xc + 4 * k, a4); a5 = Step(even, odd, xc + 5 * k, a5); a6 = Step(even, odd, xc + 6 * k, a6); a7 = Step(even, odd, xc + 7 * k, a7); }
-            if (TN.Count > 8) { a8 = Step(even, odd, xc + 8 * k, a8); a9 = Step(even, odd, xc + 9 * k, a9); a10 = Step(even, odd, xc + 10 * k, a10); a11 = Step(even, odd, xc + 11 * k, a11); }
+            if (TN.Value > 1) { a1 = Step(even, odd, xc + k, a1); a2 = Step(even, odd, xc + 2 * k, a2); a3 = Step(even, odd, xc + 3 * k, a3); }
+            if (TN.Value > 4) { a4 = Step(even, odd, xc + 4 * k, a4); a5 = Step(even, odd, xc + 5 * k, a5); a6 = Step(even, odd, xc + 6 * k, a6); a7 = Step(even, odd, xc + 7 * k, a7); }
+            if (TN.Value > 8) { a8 = Step(even, odd, xc + 8 * k, a8); a9 = Step(even, odd, xc + 9 * k, a9); a10 = Step(even, odd, xc + 10 * k, a10); a11 = Step(even, odd, xc + 11 * k, a11); }
         }
         if ((cols & 1) != 0)
         {
@@ -95,14 +87,14 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             TLoad.Load512(wp, pairs, out var last, out _);
             float* xc = x + cols - 1;
             a0 = Last(last, xc, a0);
-            if (TN.Count > 1) { a1 = Last(last, xc + k, a1); a2 = Last(last, xc + 2 * k, a2); a3 = Last(last, xc + 3 * k, a3); }
-            if (TN.Count > 4) { a4 = Last(last, xc + 4 * k, a4); a5 = Last(last, xc + 5 * k, a5); a6 = Last(last, xc + 6 * k, a6); a7 = Last(last, xc + 7 * k, a7); }
-            if (TN.Count > 8) { a8 = Last(last, xc + 8 * k, a8); a9 = Last(last, xc + 9 * k, a9); a10 = Last(last, xc + 10 * k, a10); a11 = Last(last, xc + 11 * k, a11); }
+            if (TN.Value > 1) { a1 = Last(last, xc + k, a1); a2 = Last(last, xc + 2 * k, a2); a3 = Last(last, xc + 3 * k, a3); }
+            if (TN.Value > 4) { a4 = Last(last, xc + 4 * k, a4); a5 = Last(last, xc + 5 * k, a5); a6 = Last(last, xc + 6 * k, a6); a7 = Last(last, xc + 7 * k, a7); }
+            if (TN.Value > 8) { a8 = Last(last, xc + 8 * k, a8); a9 = Last(last, xc + 9 * k, a9); a10 = Last(last, xc + 10 * k, a10); a11 = Last(last, xc + 11 * k, a11); }
         }
         Store(a0, y, valid);
-        if (TN.Count > 1) { Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid); }
-        if (TN.Count > 4) { Store(a4, y + 4 * ldy, valid); Store(a5, y + 5 * ldy, valid); Store(a6, y + 6 * ldy, valid); Store(a7, y + 7 * ldy, valid); }
-        if (TN.Count > 8) { Store(a8, y + 8 * ldy, valid); Store(a9, y + 9 * ldy, valid); Store(a10, y + 10 * ldy, valid); Store(a11, y + 11 * ldy, valid); }
+        if (TN.Value > 1) { Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid); }
+        if (TN.Value > 4) { Store(a4, y + 4 * ldy, valid); Store(a5, y + 5 * ldy, valid); Store(a6, y + 6 * ldy, valid); Store(a7, y + 7 * ldy, valid); }
+        if (TN.Value > 8) { Store(a8, y + 8 * ldy, valid); Store(a9, y + 9 * ldy, valid); Store(a10, y + 10 * ldy, valid); Store(a11, y + 11 * ldy, valid); }
     }
 
     /// <summary>Columns c and c+1 of one input, in that order: <c>a + even·x[c] + odd·x[c+1]</c>.</summary>
@@ -133,13 +125,13 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             byte* wp = w + p * panelBytes;
             int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
             int i = 0;
-            for (; i + 4 <= n; i += 4) Tile256<Four>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
-            for (; i < n; i++) Tile256<One>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
+            for (; i + 4 <= n; i += 4) Tile256<Count4>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
+            for (; i < n; i++) Tile256<Count1>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile256<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid) where TN : struct, ITileInputs
+    private static void Tile256<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid) where TN : struct, ICount
     {
         nint k = cols;
         Vector256<float> l0 = default, l1 = default, l2 = default, l3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
@@ -150,7 +142,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             TLoad.Load256(wp, p, 1, out var evenHi, out var oddHi);
             float* xc = x + 2 * p;
             l0 = Step(evenLo, oddLo, xc, l0); h0 = Step(evenHi, oddHi, xc, h0);
-            if (TN.Count > 1)
+            if (TN.Value > 1)
             {
                 l1 = Step(evenLo, oddLo, xc + k, l1); h1 = Step(evenHi, oddHi, xc + k, h1);
                 l2 = Step(evenLo, oddLo, xc + 2 * k, l2); h2 = Step(evenHi, oddHi, xc + 2 * k, h2);
@@ -163,7 +155,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             TLoad.Load256(wp, pairs, 1, out var lastHi, out _);
             float* xc = x + cols - 1;
             l0 = Last(lastLo, xc, l0); h0 = Last(lastHi, xc, h0);
-            if (TN.Count > 1)
+            if (TN.Value > 1)
             {
                 l1 = Last(lastLo, xc + k, l1); h1 = Last(lastHi, xc + k, h1);
                 l2 = Last(lastLo, xc + 2 * k, l2); h2 = Last(lastHi, xc + 2 * k, h2);
@@ -171,7 +163,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             }
         }
         Store(l0, h0, y, valid);
-        if (TN.Count > 1) { Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid); }
+        if (TN.Value > 1) { Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -82,7 +82,7 @@ internal static unsafe class MatMulQ8_0
             bool prefetch = n >= 5;
             int i = 0;
             for (; i + 12 <= n; i += 12, prefetch = false)
-                Tile512<Tile12>(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid, prefetch);
+                Tile512<Count12>(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid, prefetch);
             short* xi = xq + (nint)i * cols;
             float* di = xd + (nint)i * blocks;
             float* yi = y + (nint)i * rows + r;
@@ -90,16 +90,16 @@ internal static unsafe class MatMulQ8_0
             {
                 case 0: break;
                 case 1: Store(Tile1_512(wp, blocks, xi, di), yi, valid); break;
-                case 2: Tile512<Tile2>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 3: Tile512<Tile3>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 4: Tile512<Tile4>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 5: Tile512<Tile5>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 6: Tile512<Tile6>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 7: Tile512<Tile7>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 8: Tile512<Tile8>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 9: Tile512<Tile9>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                case 10: Tile512<Tile10>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
-                default: Tile512<Tile11>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 2: Tile512<Count2>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 3: Tile512<Count3>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 4: Tile512<Count4>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 5: Tile512<Count5>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 6: Tile512<Count6>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 7: Tile512<Count7>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 8: Tile512<Count8>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 9: Tile512<Count9>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                case 10: Tile512<Count10>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
+                default: Tile512<Count11>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
             }
         }
     }
@@ -141,9 +141,9 @@ internal static unsafe class MatMulQ8_0
     /// one int32 and one f32 accumulator per input (the unused ones are compiled away).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // a generic method is not inlined into Panels512 anyway: compile it fully at once, not through the tiers
-    private static void Tile512<T>(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid, bool prefetch) where T : struct, ITile
+    private static void Tile512<T>(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid, bool prefetch) where T : struct, ICount
     {
-        int m = T.Size;
+        int m = T.Value;
         nint k = blocks * Block / 2; // input stride in int16 pairs
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default;
         Vector512<float> f6 = default, f7 = default, f8 = default, f9 = default, f10 = default, f11 = default;
@@ -208,24 +208,6 @@ internal static unsafe class MatMulQ8_0
     {
         for (int l = 0; l < BlockBytes; l += 64) Sse.Prefetch0(p + l);
     }
-
-    /// <summary>An input count as a type, so each tile is compiled for its size.</summary>
-    private interface ITile
-    {
-        static abstract int Size { get; }
-    }
-
-    private readonly struct Tile2 : ITile { public static int Size => 2; }
-    private readonly struct Tile3 : ITile { public static int Size => 3; }
-    private readonly struct Tile4 : ITile { public static int Size => 4; }
-    private readonly struct Tile5 : ITile { public static int Size => 5; }
-    private readonly struct Tile6 : ITile { public static int Size => 6; }
-    private readonly struct Tile7 : ITile { public static int Size => 7; }
-    private readonly struct Tile8 : ITile { public static int Size => 8; }
-    private readonly struct Tile9 : ITile { public static int Size => 9; }
-    private readonly struct Tile10 : ITile { public static int Size => 10; }
-    private readonly struct Tile11 : ITile { public static int Size => 11; }
-    private readonly struct Tile12 : ITile { public static int Size => 12; }
 
     /// <summary>The first <paramref name="valid"/> lanes (all but in a last, zero-padded panel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
