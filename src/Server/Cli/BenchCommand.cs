@@ -28,7 +28,7 @@ internal static class BenchCommand
         string? shape = args.String("random");
         int seed = args.Int("seed", 0);
         var dtypes = (args.String("dtype") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => (DType?)ParseDType(d)).DefaultIfEmpty(null).ToList();
+            .Select(d => (DType?)(d.Equals("q8", StringComparison.OrdinalIgnoreCase) ? DType.Q8_0 : CliArgs.ParseDType(d))).DefaultIfEmpty(null).ToList();
         int promptTokens = args.Int("prompt-tokens", 128);
         int genTokens = args.Int("gen-tokens", 64);
         var batches = (args.String("batch") ?? "1").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -80,15 +80,6 @@ internal static class BenchCommand
         }
         return 0;
     }
-
-    private static DType ParseDType(string s) => s.ToLowerInvariant() switch
-    {
-        "f32" or "float32" => DType.F32,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f16" or "float16" => DType.F16,
-        "q8_0" or "q8" => DType.Q8_0,
-        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{s}'", "dtype"),
-    };
 
     // A random model is written in the benchmarked dtype; q8_0 is quantised at load from bf16 (smaller to write).
     private static DType StoredDTypeFor(DType? dtype) => dtype switch { DType.BF16 or DType.Q8_0 => DType.BF16, DType.F16 => DType.F16, _ => DType.F32 };

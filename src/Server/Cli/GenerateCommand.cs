@@ -47,7 +47,7 @@ internal static class GenerateCommand
         var steering = GenerateSteering.FromArgs(cli);
         var loadOptions = new ModelLoadOptions
         {
-            DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
+            DType = cli.String("dtype") is { } d ? CliArgs.ParseDType(d) : null,
             Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
         };
         cli.ThrowOnUnused();
@@ -158,13 +158,4 @@ internal static class GenerateCommand
                 throw SteerException.InvalidRequest($"--prompt-ids: '{parts[i]}' is not a token id", "prompt-ids");
         return ids;
     }
-
-    private static DType ParseDType(string text) => text.ToLowerInvariant() switch
-    {
-        "f32" or "float32" => DType.F32,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f16" or "float16" => DType.F16,
-        "q8_0" => DType.Q8_0,
-        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{text}'", "dtype"),
-    };
 }

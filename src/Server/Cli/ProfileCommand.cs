@@ -82,7 +82,7 @@ internal static class ProfileCommand
             Fresh = cli.Flag("fresh"),
             Evaluate = !cli.Flag("no-evaluate"),
             EvaluateHeadConfigPath = cli.String("evaluate"),
-            DType = cli.String("dtype") is { } d ? ParseDType(d) : null,
+            DType = cli.String("dtype") is { } d ? CliArgs.ParseDType(d) : null,
             Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
         };
         cli.ThrowOnUnused();
@@ -90,13 +90,4 @@ internal static class ProfileCommand
         if (settings.Threads is <= 0) throw SteerException.InvalidRequest("--threads must be positive", "threads");
         return settings;
     }
-
-    private static DType ParseDType(string text) => text.ToLowerInvariant() switch
-    {
-        "f32" or "float32" => DType.F32,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f16" or "float16" => DType.F16,
-        "q8_0" => DType.Q8_0,
-        _ => throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{text}'", "dtype"),
-    };
 }

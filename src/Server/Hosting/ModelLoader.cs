@@ -56,11 +56,9 @@ public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, 
     private static DType? ParseDType(string value) => value.ToLowerInvariant() switch
     {
         "" or "auto" => null,
-        "f32" or "float32" => DType.F32,
-        "bf16" or "bfloat16" => DType.BF16,
-        "f16" or "float16" => DType.F16,
-        "q8_0" or "q8" => DType.Q8_0,
-        _ => throw SteerException.InvalidModel("SteerServer:Model:DType", $"unknown dtype '{value}'; use f32, bf16, f16 or q8_0"),
+        "q8" => DType.Q8_0,
+        _ => DTypeNames.TryParse(value, out var dtype) ? dtype
+            : throw SteerException.InvalidModel("SteerServer:Model:DType", $"unknown dtype '{value}'; use f32, bf16, f16 or q8_0"),
     };
 
     private static string ReadFile(string path, string key) =>

@@ -1,0 +1,20 @@
+namespace SteerServer.Models.Kernels;
+
+/// <summary>The names a user may give a <see cref="DType"/> (<c>--dtype</c>, configuration), case-insensitive.</summary>
+public static class DTypeNames
+{
+    public static bool TryParse(string text, out DType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        DType? parsed = text.ToLowerInvariant() switch
+        {
+            "f32" or "float32" => DType.F32,
+            "bf16" or "bfloat16" => DType.BF16,
+            "f16" or "float16" => DType.F16,
+            "q8_0" => DType.Q8_0,
+            _ => null,
+        };
+        dtype = parsed ?? default;
+        return parsed.HasValue;
+    }
+}
