@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SteerServer.Models.Checkpoints;
 
 namespace SteerServer.Server.Hub;
 
@@ -18,16 +19,8 @@ public sealed partial class HubCache(string cacheRoot, string repoId)
     public static bool IsRepoId(string s) => RepoIdPattern().IsMatch(s) && !s.Contains("..", StringComparison.Ordinal);
 
     /// <summary>The cache root: explicit, else <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else ~/.cache/huggingface/hub.</summary>
-    public static string DefaultRoot(string? configured)
-    {
-        if (!string.IsNullOrEmpty(configured)) return configured;
-        var hubCache = Environment.GetEnvironmentVariable("HF_HUB_CACHE");
-        if (!string.IsNullOrEmpty(hubCache)) return hubCache;
-        var home = Environment.GetEnvironmentVariable("HF_HOME");
-        if (string.IsNullOrEmpty(home))
-            home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "huggingface");
-        return Path.Combine(home, "hub");
-    }
+    public static string DefaultRoot(string? configured) =>
+        !string.IsNullOrEmpty(configured) ? configured : HfCacheResolver.HubCacheDirectory();
 
     /// <summary>The complete snapshot of <paramref name="revision"/>: refs are written only after every file is in place.</summary>
     public string? FindSnapshot(string revision)
