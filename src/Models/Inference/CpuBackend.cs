@@ -17,19 +17,16 @@ public sealed class CpuBackend : IModelBackend
 
     private readonly object sync = new();
     private readonly Decoder decoder;
-    private readonly IDisposable? owner;
     private readonly KernelThreadPool pool;
     private readonly bool ownsPool;
     private RunState? state;
     private bool disposed;
 
-    /// <param name="owner">disposed with the backend (e.g. the memory-mapped checkpoint the weights point into).</param>
-    public CpuBackend(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int? threads = null, IDisposable? owner = null)
+    public CpuBackend(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int? threads = null)
     {
         Config = config;
         Traits = traits;
         Weights = weights;
-        this.owner = owner;
         // --threads: a pool of its own; otherwise the process-wide kernel pool (all cores).
         ownsPool = threads is not null;
         pool = threads is int t ? new KernelThreadPool(Math.Max(1, t)) : KernelThreadPool.Default;
@@ -144,7 +141,6 @@ public sealed class CpuBackend : IModelBackend
             state = null;
             decoder.Dispose();
             if (ownsPool) pool.Dispose();
-            owner?.Dispose();
         }
     }
 
