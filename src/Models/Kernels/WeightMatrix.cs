@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -166,8 +167,6 @@ public sealed unsafe class WeightMatrix
         {
             var job = new MatMulJob { Cols = cols, X = px, N = n, DType = a.DType, Variant = KernelDispatch.Resolve(variant) };
             // Work items: panels of 16 rows, numbered across the weights.
-            job.RowsPerItem = PanelRows;
-            job.PartCount = 0;
             int items = job.Add(a, pya) + job.Add(b, pyb) + job.Add(c, pyc);
             if (items == 0) return;
             if (cols == 0)
@@ -185,7 +184,7 @@ public sealed unsafe class WeightMatrix
                 for (int i = 0; i < n; i++)
                     Kernels.Quantize.RowQ8_0To16(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
             }
-            pool.Run(&RunItems, &job, items, ChunkItems(job.DType, cols, items, job.RowsPerItem, n, pool.ThreadCount));
+            pool.Run(&RunItems, &job, items, ChunkItems(job.DType, cols, items, n, pool.ThreadCount));
         }
     }
 
@@ -199,11 +198,11 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>Items per chunk: small enough that a chunk of weights stays in L2 while all inputs pass over it and that
     /// threads can even out, large enough that tiny products stay on the calling thread.</summary>
-    private static int ChunkItems(DType dtype, int cols, int items, int rowsPerItem, int n, int threads)
+    private static int ChunkItems(DType dtype, int cols, int items, int n, int threads)
     {
-        long macs = (long)items * rowsPerItem * cols * n;
+        long macs = (long)items * PanelRows * cols * n;
         if (threads == 1 || macs < 64 * 1024) return items; // not worth waking a thread
-        long itemBytes = StorageBytes(dtype, rowsPerItem, cols, packed: true);
+        long itemBytes = StorageBytes(dtype, PanelRows, cols, packed: true);
         int byCache = (int)Math.Clamp(96 * 1024 / itemBytes, 1, int.MaxValue);
         int byBalance = Math.Max(1, items / (threads * 4));
         return Math.Min(byCache, byBalance);
@@ -253,7 +252,7 @@ public sealed unsafe class WeightMatrix
         public short* XQ;   // q8_0 activations (int8 values as int16)
         public float* XD;   // q8_0 activation scales
         public float* X;
-        public int Cols, N, RowsPerItem;
+        public int Cols, N;
         public DType DType;
         public KernelVariant Variant;
 
@@ -262,7 +261,7 @@ public sealed unsafe class WeightMatrix
         {
             if (w == null || w.Rows == 0) return 0;
             int first = PartCount == 0 ? 0 : Parts[PartCount - 1].FirstItem + Parts[PartCount - 1].Items;
-            int items = (w.Rows + RowsPerItem - 1) / RowsPerItem;
+            int items = (w.Rows + PanelRows - 1) / PanelRows;
             Parts[PartCount++] = new MatMulPart
             {
                 W = w.data, Y = y, Rows = w.Rows, FirstItem = first, Items = items,
@@ -296,14 +295,21 @@ public sealed unsafe class WeightMatrix
         }
         if (!IsPacked)
         {
+            // A row of a checkpoint view is contiguous: one dtype decision per row, not per element (this runs for
+            // every row at load).
             long start = (long)row * Cols;
-            for (int c = 0; c < Cols; c++)
-                destination[c] = DType switch
-                {
-                    DType.F32 => ((float*)data)[start + c],
-                    DType.BF16 => BitConverter.Int32BitsToSingle(((ushort*)data)[start + c] << 16),
-                    _ => (float)((Half*)data)[start + c],
-                };
+            switch (DType)
+            {
+                case DType.F32:
+                    new ReadOnlySpan<float>((float*)data + start, Cols).CopyTo(destination);
+                    break;
+                case DType.BF16:
+                    for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[start + c] << 16);
+                    break;
+                default:
+                    TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)data + start, Cols), destination);
+                    break;
+            }
             return;
         }
         long panel = PanelStart(row, Cols);
