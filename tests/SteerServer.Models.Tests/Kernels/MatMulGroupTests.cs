@@ -5,16 +5,8 @@ namespace SteerServer.Models.Tests.Kernels;
 /// <summary>Weights that share an input computed in one pass (q/k/v, gate/up) give exactly what separate products give.</summary>
 public class MatMulGroupTests
 {
-    public static TheoryData<DType, KernelVariant> Cases()
-    {
-        var data = new TheoryData<DType, KernelVariant>();
-        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.Q8_0 })
-            foreach (var v in KernelDispatch.Available) data.Add(dtype, v);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(MatMulTests.AllCases), MemberType = typeof(MatMulTests))]
     public void Group_EqualsSeparateProducts_BitForBit(DType dtype, KernelVariant variant)
     {
         var rng = new Random(7);
