@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SteerServer.Models.Checkpoints;
+using SteerServer.Server.Bench;
 using SteerServer.Models.Errors;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
@@ -18,12 +19,14 @@ namespace SteerServer.Server.Cli;
 /// <c>llama-bench</c> prints (pp = prefill of the prompt, tg = greedy decode). <c>--dtype</c> and <c>--batch</c>
 /// take comma lists. With <c>--steering</c> each repeat runs unsteered and steered back to back, so the two
 /// medians see the same machine load. <c>--kernels</c> benchmarks the matrix products alone.
+/// <c>--serve URL</c> benchmarks a running OpenAI-compatible server instead (<see cref="RunServing"/>).
 /// </summary>
 internal static class BenchCommand
 {
     public static int Run(string[] argv)
     {
         var args = new CliArgs(argv);
+        if (args.String("serve") is { } url) return RunServing(url, args);
         string? modelDir = args.String("model");
         string? shape = args.String("random");
         int seed = args.Int("seed", 0);
@@ -80,6 +83,46 @@ internal static class BenchCommand
         }
         return 0;
     }
+
+    /// <summary>
+    /// <c>bench --serve URL [--model NAME] [--requests 16] [--concurrency 8] [--prompt-tokens 256] [--gen-tokens 64]
+    /// [--long-prompt-tokens N] [--influence N] [--influence-words 400] [--prompt-vocab 32000] [--server-pid PID]
+    /// [--api-key KEY] [--no-ignore-eos] [--seed 0] [--json]</c>: see <see cref="ServingWorkload"/>.
+    /// </summary>
+    private static int RunServing(string url, CliArgs args)
+    {
+        if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+            throw SteerException.InvalidRequest($"--serve must be the server's base URL (http://host:port), got '{url}'", "serve");
+        var w = new ServingWorkload
+        {
+            BaseUrl = baseUrl.AbsolutePath.EndsWith("/v1/", StringComparison.Ordinal) ? new Uri(baseUrl, "..") : baseUrl,
+            Model = args.String("model"),
+            ApiKey = args.String("api-key"),
+            Requests = Positive(args, "requests", 16),
+            Concurrency = Positive(args, "concurrency", 8),
+            PromptTokens = Positive(args, "prompt-tokens", 256),
+            GenTokens = Positive(args, "gen-tokens", 64),
+            PromptVocab = Positive(args, "prompt-vocab", 32000),
+            LongPromptTokens = NonNegative(args, "long-prompt-tokens", 0),
+            InfluenceRequests = NonNegative(args, "influence", 0),
+            InfluenceWords = Positive(args, "influence-words", 400),
+            IgnoreEos = !args.Flag("no-ignore-eos"),
+            ServerPid = args.String("server-pid") is null ? null : Positive(args, "server-pid", 0),
+            Seed = args.Int("seed", 0),
+        };
+        bool json = args.Flag("json");
+        args.ThrowOnUnused();
+        if (w.PromptVocab < 2) throw SteerException.InvalidRequest("--prompt-vocab must be at least 2", "prompt-vocab");
+        var report = ServingBench.RunAsync(w, json ? null : Console.Out).GetAwaiter().GetResult();
+        Console.WriteLine(json ? report.ToJson().ToJsonString() : report.ToText());
+        return report.Failed == 0 && report.InfluenceSucceeded == w.InfluenceRequests && report.LongPromptError is null ? 0 : 1;
+    }
+
+    private static int Positive(CliArgs args, string name, int fallback) => args.Int(name, fallback) is var v && v >= 1 ? v
+        : throw SteerException.InvalidRequest($"--{name} must be at least 1", name);
+
+    private static int NonNegative(CliArgs args, string name, int fallback) => args.Int(name, fallback) is var v && v >= 0 ? v
+        : throw SteerException.InvalidRequest($"--{name} must be 0 or more", name);
 
     // A random model is written in the benchmarked dtype; q8_0 is quantised at load from bf16 (smaller to write).
     private static DType StoredDTypeFor(DType? dtype) => dtype switch { DType.BF16 or DType.Q8_0 => DType.BF16, DType.F16 => DType.F16, _ => DType.F32 };
