@@ -26,6 +26,7 @@ internal static class ServeCommand
         ["request-timeout"] = "SteerServer:Queue:RequestTimeoutSeconds",
         ["drain-timeout"] = "SteerServer:Queue:DrainTimeoutSeconds",
         ["log-prompts"] = "SteerServer:Logging:LogPrompts",
+        ["log-format"] = "SteerServer:Logging:Format",
         ["hub-endpoint"] = "SteerServer:Hub:Endpoint",
         ["revision"] = "SteerServer:Hub:Revision",
         ["hf-cache"] = "SteerServer:Hub:CacheDir",

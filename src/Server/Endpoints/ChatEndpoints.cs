@@ -37,12 +37,11 @@ public static class ChatEndpoints
         int maxNew = GenerationLimits.MaxNewTokens(model, prompt.Ids.Length, request.MaxTokens, "messages");
         log.PromptTokens = prompt.Ids.Length;
         log.Steered = prompt.Plan.Offsets is not null;
-        if (services.LoggingOptions.Value.LogPrompts)
-            services.Logger.LogDebug("{RequestId} prompt: {Prompt}", context.TraceIdentifier, model.Tokenizer.Decode(prompt.Ids, false));
+        services.LogPrompt(context, model, prompt.Ids);
 
         var run = GenerationRun.Start(services, context, model, [prompt], [maxNew], request.Sampling, request.N,
             request.Logprobs ? request.TopLogprobs : 0, request.Stop);
-        var id = ResponseExtensions.NewId("chatcmpl-");
+        var id = ResponseExtensions.CompletionId("chatcmpl-", context);
         long created = ResponseExtensions.Now();
         if (request.Stream)
             return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompt, id, created));

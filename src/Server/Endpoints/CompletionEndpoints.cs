@@ -39,6 +39,7 @@ public static class CompletionEndpoints
             var param = request.Prompts.Count == 1 ? "prompt" : $"prompt[{p}]";
             var prepared = PromptPreparer.Completion(model, request.Prompts[p], request.Steering, param);
             prompts.Add(prepared);
+            services.LogPrompt(context, model, prepared.Ids);
             maxNew.Add(GenerationLimits.MaxNewTokens(model, prepared.Ids.Length, request.MaxTokens, param));
         }
         int promptTokens = prompts.Sum(p => p.Ids.Length);
@@ -47,7 +48,7 @@ public static class CompletionEndpoints
 
         var run = GenerationRun.Start(services, context, model, prompts, maxNew, request.Sampling, request.N,
             request.Logprobs ?? 0, request.Stop);
-        var id = ResponseExtensions.NewId("cmpl-");
+        var id = ResponseExtensions.CompletionId("cmpl-", context);
         long created = ResponseExtensions.Now();
         // One top-level steering report per response: that of the first prompt.
         if (request.Stream)

@@ -150,6 +150,9 @@ public sealed class GenerationRun : IDisposable
         }
         var log = RequestLog.For(context);
         log.TimeToFirstTokenMs = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt).TotalMilliseconds;
+        int afterFirst = Job.Sequences.Sum(s => s.Generated.Count) - Choices;
+        if (afterFirst > 0 && lastTokenAt > firstTokenAt)
+            log.TokensPerSecond = afterFirst / Stopwatch.GetElapsedTime(firstTokenAt, lastTokenAt).TotalSeconds;
     }
 
     public static string FinishReason(SequenceFinish finish) => finish == SequenceFinish.Length ? "length" : "stop";

@@ -13,4 +13,12 @@ public sealed record GenerationServices(
     ServerMetrics Metrics,
     IOptions<QueueOptions> QueueOptions,
     IOptions<LoggingOptions> LoggingOptions,
-    ILogger<GenerationServices> Logger);
+    ILogger<GenerationServices> Logger)
+{
+    /// <summary>The prompt as the model sees it (template applied, tags removed), only with <c>--log-prompts</c>.</summary>
+    public void LogPrompt(HttpContext context, ServedModel model, IReadOnlyList<int> ids)
+    {
+        if (LoggingOptions.Value.LogPrompts)
+            Logger.LogInformation("{RequestId} prompt ({PromptTokens} tokens): {Prompt}", context.TraceIdentifier, ids.Count, model.Tokenizer.Decode(ids, false));
+    }
+}

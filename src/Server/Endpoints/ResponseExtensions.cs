@@ -15,7 +15,8 @@ public static class ResponseExtensions
     public static InfluenceReport? ToReport(this InfluenceResult? result) =>
         result is null ? null : new InfluenceReport(result.MetricName, result.Tokens, result.Layers);
 
-    public static string NewId(string prefix) => prefix + Guid.NewGuid().ToString("N")[..24];
+    /// <summary>The completion id: the prefix and the request id (the response's <c>X-Request-Id</c>), so either finds the other in the logs.</summary>
+    public static string CompletionId(string prefix, HttpContext context) => prefix + context.TraceIdentifier;
 
     public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 }

@@ -1,5 +1,6 @@
 using SteerServer.Server.Endpoints;
 using SteerServer.Server.Errors;
+using SteerServer.Server.Observability;
 
 namespace SteerServer.Server.Hosting;
 
@@ -10,7 +11,9 @@ public static class PipelineExtensions
     {
         // Created now, not at the first scrape: a listener only sees measurements made after it starts.
         app.Services.GetRequiredService<Observability.PrometheusExporter>();
-        app.UseMiddleware<RequestLogMiddleware>(); // outermost: it logs the status the client finally gets
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseSteerServerRequestLogging(); // outside the exception handler: it logs the status the client finally gets
+        app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseExceptionHandler();
         // Empty-bodied errors (unknown route 404, wrong verb 405) in OpenAI shape too.
         app.UseStatusCodePages(async context =>

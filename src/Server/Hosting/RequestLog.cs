@@ -11,6 +11,9 @@ public sealed class RequestLog
     public string? FinishReason { get; set; }
     public double? TimeToFirstTokenMs { get; set; }
 
+    /// <summary>Generated tokens per second after the first one (all choices together); null below two tokens.</summary>
+    public double? TokensPerSecond { get; set; }
+
     public static RequestLog For(HttpContext context)
     {
         if (context.Items[typeof(RequestLog)] is RequestLog log) return log;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Serilog;
 using SteerServer.Server.Contracts;
 using SteerServer.Server.Errors;
 using SteerServer.Server.Hub;
@@ -14,7 +13,7 @@ public static class ServiceRegistration
 {
     public static WebApplicationBuilder AddSteerServer(this WebApplicationBuilder builder)
     {
-        builder.AddSerilogLogging();
+        builder.AddSteerServerLogging();
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section)
             .Validate(o => o.Threads >= 0 && o.MaxContext >= 0, "SteerServer:Model:Threads and MaxContext must be ≥ 0").ValidateOnStart();
@@ -66,16 +65,5 @@ public static class ServiceRegistration
             o.OperationFilter<RequestBodyOperationFilter>();
         });
         return builder;
-    }
-
-    /// <summary>Serilog through Microsoft.Extensions.Logging (Serilog.AspNetCore cannot be restored here); settings from the <c>Serilog</c> section.</summary>
-    private static void AddSerilogLogging(this WebApplicationBuilder builder)
-    {
-        var configuration = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration);
-        if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
-            configuration = configuration.WriteTo.Console(); // never silent, whatever the settings say
-        var logger = configuration.CreateLogger();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(logger, dispose: true);
     }
 }

@@ -9,13 +9,14 @@ public sealed class ServeCommandTests
     [Fact]
     public void Flags_MapToConfigurationKeys()
     {
-        var args = ServeCommand.ToConfigurationArgs(["--model", "/m", "--max-batch", "4", "--urls", "http://127.0.0.1:9", "--api-key", "a,b", "--log-prompts"]);
+        var args = ServeCommand.ToConfigurationArgs(["--model", "/m", "--max-batch", "4", "--urls", "http://127.0.0.1:9", "--api-key", "a,b", "--log-format", "json", "--log-prompts"]);
         Assert.Contains("--SteerServer:Model:Path=/m", args);
         Assert.Contains("--SteerServer:Queue:MaxBatch=4", args);
         Assert.Contains("--urls=http://127.0.0.1:9", args);
         Assert.Contains("--SteerServer:Auth:ApiKeys:0=a", args);
         Assert.Contains("--SteerServer:Auth:ApiKeys:1=b", args);
         Assert.Contains("--SteerServer:Logging:LogPrompts=true", args);
+        Assert.Contains("--SteerServer:Logging:Format=json", args);
     }
 
     [Fact]
