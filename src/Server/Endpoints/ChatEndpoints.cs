@@ -28,6 +28,7 @@ public static class ChatEndpoints
         var body = await RequestBody.ReadAsync(context, ApiJsonContext.Default.ChatCompletionRequest, services.Logger);
         RequestBody.LogIgnored(services.Logger, context, body.Extra);
         var request = ChatRequestValidator.Validate(body);
+        RequestLimits.Check(services.LimitsOptions.Value, 1, request.N);
         var model = services.Host.Require(request.Model);
         var log = RequestLog.For(context);
         log.Model = model.Name;

@@ -27,6 +27,7 @@ public static class CompletionEndpoints
         var body = await RequestBody.ReadAsync(context, ApiJsonContext.Default.CompletionRequest, services.Logger);
         RequestBody.LogIgnored(services.Logger, context, body.Extra);
         var request = CompletionRequestValidator.Validate(body);
+        RequestLimits.Check(services.LimitsOptions.Value, request.Prompts.Count, request.N);
         var model = services.Host.Require(request.Model);
         var log = RequestLog.For(context);
         log.Model = model.Name;

@@ -12,6 +12,7 @@ public sealed record GenerationServices(
     RequestQueue Queue,
     ServerMetrics Metrics,
     IOptions<QueueOptions> QueueOptions,
+    IOptions<LimitsOptions> LimitsOptions,
     IOptions<LoggingOptions> LoggingOptions,
     ILogger<GenerationServices> Logger)
 {

@@ -36,7 +36,7 @@ public static class ChatRequestValidator
         bool stream = r.Stream ?? false;
         return new ValidChatRequest(
             model, messages, maxTokens, Sampling(r.Temperature, r.TopP, r.TopK, r.MinP, r.Seed, r.PresencePenalty, r.FrequencyPenalty, r.LogitBias),
-            Check.Range(r.N, 1, 1, 128, "n"), Check.Stop(r.Stop), logprobs, topLogprobs, stream, Check.IncludeUsage(stream, r.StreamOptions),
+            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, topLogprobs, stream, Check.IncludeUsage(stream, r.StreamOptions),
             r.ChatTemplateKwargs, r.Steering ?? default);
     }
 

@@ -21,7 +21,7 @@ public static class CompletionRequestValidator
         return new ValidCompletionRequest(
             model, prompts, maxTokens,
             ChatRequestValidator.Sampling(r.Temperature, r.TopP, r.TopK, r.MinP, r.Seed, r.PresencePenalty, r.FrequencyPenalty, r.LogitBias),
-            Check.Range(r.N, 1, 1, 128, "n"), Check.Stop(r.Stop), logprobs, stream, Check.IncludeUsage(stream, r.StreamOptions), r.Steering ?? default);
+            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, stream, Check.IncludeUsage(stream, r.StreamOptions), r.Steering ?? default);
     }
 
     /// <summary>A string, an array of strings, an array of token ids, or an array of arrays of token ids.</summary>
