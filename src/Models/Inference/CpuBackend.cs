@@ -20,6 +20,8 @@ public sealed class CpuBackend : IModelBackend
     private readonly KernelThreadPool pool;
     private readonly bool ownsPool;
     private RunState? state;
+    private int[] logitsStarts = new int[16]; // per item: first logits row (reused, so a run allocates nothing)
+    private int[] startLengths = new int[16]; // per item: cache length before the run, to roll back a failed one
     private bool disposed;
 
     public CpuBackend(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int? threads = null)
@@ -31,9 +33,13 @@ public sealed class CpuBackend : IModelBackend
         ownsPool = threads is not null;
         pool = threads is int t ? new KernelThreadPool(Math.Max(1, t)) : KernelThreadPool.Default;
         decoder = new Decoder(config, traits, weights, pool);
+        Info = new BackendInfo("cpu", "cpu", DTypeNames.Name(weights.Layers[0].QProj.DType), CanCaptureAttention: true);
+        KvBytesPerPosition = 2L * sizeof(float) * config.NumHiddenLayers * config.NumKeyValueHeads * config.HeadDim;
     }
 
     public ModelConfig Config { get; }
+    public BackendInfo Info { get; }
+    public long KvBytesPerPosition { get; }
     public ArchitectureTraits Traits { get; }
     public DecoderWeights Weights { get; }
 
@@ -43,94 +49,137 @@ public sealed class CpuBackend : IModelBackend
     public KvCache CreateCache(int capacity)
     {
         if (capacity <= 0) throw SteerException.InvalidRequest($"KV cache capacity must be positive, got {capacity}");
-        return new KvCache(Config, capacity);
+        return new CpuKvCache(Config, capacity);
     }
 
-    public void Forward(KvCache cache, ReadOnlySpan<int> tokens, AttentionOffsets? offsets, Span<float> logits,
-        bool allPositions = false, AttentionCapture? capture = null)
+    public void Run(ReadOnlySpan<BatchItem> items, Span<float> logits)
     {
-        ArgumentNullException.ThrowIfNull(cache);
         int vocab = Config.VocabSize;
-        CheckCache(cache);
-        if (tokens.Length == 0) throw SteerException.InvalidRequest("Forward needs at least one token", "tokens");
-        if (cache.Length + tokens.Length > cache.Capacity)
-            throw SteerException.ContextLength($"{cache.Length} cached + {tokens.Length} new tokens exceed the KV cache capacity of {cache.Capacity}");
-        long need = allPositions ? (long)tokens.Length * vocab : vocab;
-        if (logits.Length < need) throw new ArgumentException($"logits needs {need} floats, got {logits.Length}", nameof(logits));
-        CheckTokens(tokens);
-        if (offsets != null) CheckOffsets(offsets);
-        if (capture != null && (capture.NumLayers != Config.NumHiddenLayers || capture.Length < cache.Length + tokens.Length))
-            throw new ArgumentException($"capture must have {Config.NumHiddenLayers} layers and length ≥ {cache.Length + tokens.Length}", nameof(capture));
+        long rows = Validate(items);
+        if (logits.Length < rows * vocab) throw new ArgumentException($"logits needs {rows * vocab} floats, got {logits.Length}", nameof(logits));
+        if (items.Length == 0) return;
 
         lock (sync)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            for (int start = 0; start < tokens.Length; start += MaxChunkRows)
+            if (logitsStarts.Length < items.Length)
             {
-                int n = Math.Min(MaxChunkRows, tokens.Length - start);
-                var s = State(n);
-                cache.EnsureAllocated(cache.Length + n);
-                for (int r = 0; r < n; r++)
+                logitsStarts = new int[Math.Max(items.Length, 2 * logitsStarts.Length)];
+                startLengths = new int[logitsStarts.Length];
+            }
+            for (int i = 0, row = 0; i < items.Length; row += items[i].LogitsRows, i++)
+            {
+                logitsStarts[i] = row;
+                startLengths[i] = items[i].Cache.Length;
+            }
+            for (int i = 0; i < items.Length; i++) Cache(items[i]).EnsureAllocated(items[i].Cache.Length + items[i].Tokens.Length);
+
+            // Rows are packed into chunks of up to MaxChunkRows in item order; a long item spans chunks. An item with
+            // a capture runs in chunks of its own (the capture is per forward). Every row's arithmetic depends on its
+            // own token, position and cache alone, so the packing never changes a bit.
+            int item = 0, done = 0; // next row to place: item `item`, token `done`
+            try
+            {
+                while (item < items.Length)
                 {
-                    s.Tokens[r] = tokens[start + r];
-                    s.Positions[r] = cache.Length + r;
-                    s.Caches[r] = cache;
-                    s.Offsets[r] = offsets;
+                    var capture = items[item].Capture;
+                    var s = State(Math.Min(MaxChunkRows, RemainingRows(items, item, done)));
+                    int n = 0, firstItem = item, firstDone = done;
+                    while (item < items.Length && n < s.Rows)
+                    {
+                        var it = items[item];
+                        if (it.Capture != capture) break;
+                        var cache = Cache(it);
+                        var tokens = it.Tokens.Span;
+                        int take = Math.Min(tokens.Length - done, s.Rows - n);
+                        for (int k = 0; k < take; k++, n++)
+                        {
+                            s.Tokens[n] = tokens[done + k];
+                            s.Positions[n] = cache.Length + k;
+                            s.Caches[n] = cache;
+                            s.Offsets[n] = it.Offsets;
+                        }
+                        done += take;
+                        if (done == tokens.Length) { item++; done = 0; }
+                        if (capture != null) break;
+                    }
+                    decoder.Run(s, n, capture);
+                    WriteLogits(items, s, n, firstItem, firstDone, logits);
+                    Array.Clear(s.Caches, 0, n);
+                    Array.Clear(s.Offsets, 0, n);
                 }
-                decoder.Run(s, n, capture);
-                cache.Length += n;
-                if (allPositions) decoder.Logits(s, 0, n, logits.Slice(start * vocab, n * vocab));
-                else if (start + n == tokens.Length) decoder.Logits(s, n - 1, 1, logits[..vocab]);
-                Array.Clear(s.Caches, 0, n);
-                Array.Clear(s.Offsets, 0, n);
+            }
+            catch
+            {
+                for (int i = 0; i < items.Length; i++) Cache(items[i]).Truncate(startLengths[i]);
+                throw;
             }
         }
     }
 
-    public void DecodeBatch(ReadOnlySpan<KvCache> caches, ReadOnlySpan<int> tokens, ReadOnlySpan<AttentionOffsets?> offsets, Span<float> logits)
+    // Advances the caches of the rows just run and writes the logits rows that fall in this chunk.
+    private void WriteLogits(ReadOnlySpan<BatchItem> items, RunState s, int n, int item, int done, Span<float> logits)
     {
-        int batch = caches.Length, vocab = Config.VocabSize;
-        if (batch == 0) return;
-        if (tokens.Length != batch) throw new ArgumentException($"{batch} caches but {tokens.Length} tokens", nameof(tokens));
-        if (offsets.Length != 0 && offsets.Length != batch) throw new ArgumentException($"{batch} caches but {offsets.Length} offsets", nameof(offsets));
-        if (logits.Length < (long)batch * vocab) throw new ArgumentException($"logits needs {batch * vocab} floats", nameof(logits));
-        CheckTokens(tokens);
-        for (int i = 0; i < batch; i++)
+        int vocab = Config.VocabSize;
+        for (int row = 0; row < n;)
         {
-            var cache = caches[i] ?? throw new ArgumentNullException(nameof(caches), $"caches[{i}] is null");
-            CheckCache(cache);
-            if (cache.Length + 1 > cache.Capacity)
-                throw SteerException.ContextLength($"sequence {i}: the KV cache is full ({cache.Capacity} positions)");
-            for (int k = 0; k < i; k++)
-                if (ReferenceEquals(caches[k], cache)) throw new ArgumentException($"caches[{k}] and caches[{i}] are the same cache", nameof(caches));
-            if (offsets.Length != 0 && offsets[i] is { } o) CheckOffsets(o);
-        }
-
-        lock (sync)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            for (int start = 0; start < batch; start += MaxChunkRows)
-            {
-                int n = Math.Min(MaxChunkRows, batch - start);
-                var s = State(n);
-                for (int r = 0; r < n; r++)
-                {
-                    var cache = caches[start + r];
-                    cache.EnsureAllocated(cache.Length + 1);
-                    s.Tokens[r] = tokens[start + r];
-                    s.Positions[r] = cache.Length;
-                    s.Caches[r] = cache;
-                    // Decode steps are steered only when the sequence asked for it (steer_decode).
-                    s.Offsets[r] = offsets.Length != 0 && offsets[start + r] is { SteerDecode: true } o ? o : null;
-                }
-                decoder.Run(s, n, capture: null);
-                for (int r = 0; r < n; r++) s.Caches[r].Length++;
-                decoder.Logits(s, 0, n, logits.Slice(start * vocab, n * vocab));
-                Array.Clear(s.Caches, 0, n);
-                Array.Clear(s.Offsets, 0, n);
-            }
+            var it = items[item];
+            int take = Math.Min(it.Tokens.Length - done, n - row);
+            var cache = Cache(it);
+            cache.Advance(take);
+            if (it.Logits == LogitsMode.All)
+                decoder.Logits(s, row, take, logits.Slice((logitsStarts[item] + done) * vocab, take * vocab));
+            else if (it.Logits == LogitsMode.Last && done + take == it.Tokens.Length)
+                decoder.Logits(s, row + take - 1, 1, logits.Slice(logitsStarts[item] * vocab, vocab));
+            row += take;
+            done += take;
+            if (done == it.Tokens.Length) { item++; done = 0; }
         }
     }
+
+    private static int RemainingRows(ReadOnlySpan<BatchItem> items, int item, int done)
+    {
+        long total = -done;
+        for (int i = item; i < items.Length && total < MaxChunkRows; i++)
+        {
+            total += items[i].Tokens.Length;
+            if (items[i].Capture != null) break;
+        }
+        return (int)Math.Min(total, MaxChunkRows);
+    }
+
+    // Checks every item before any cache changes; returns the logits rows the run writes.
+    private long Validate(ReadOnlySpan<BatchItem> items)
+    {
+        long rows = 0;
+        for (int i = 0; i < items.Length; i++)
+        {
+            var it = items[i];
+            var cache = it.Cache as CpuKvCache ?? throw new ArgumentException(
+                it.Cache is null ? $"items[{i}] has no cache" : $"items[{i}]: the cache was created by another backend", nameof(items));
+            if (cache.NumLayers != Config.NumHiddenLayers || cache.NumKvHeads != Config.NumKeyValueHeads || cache.HeadDim != Config.HeadDim)
+                throw new ArgumentException($"items[{i}]: the KV cache was created for a different model", nameof(items));
+            for (int k = 0; k < i; k++)
+                if (ReferenceEquals(items[k].Cache, cache)) throw new ArgumentException($"items[{k}] and items[{i}] use the same cache", nameof(items));
+            var tokens = it.Tokens.Span;
+            if (tokens.Length == 0) throw SteerException.InvalidRequest($"items[{i}] has no tokens", "tokens");
+            if ((long)cache.Length + tokens.Length > cache.Capacity)
+                throw SteerException.ContextLength($"{cache.Length} cached + {tokens.Length} new tokens exceed the KV cache capacity of {cache.Capacity}");
+            for (int t = 0; t < tokens.Length; t++)
+                if ((uint)tokens[t] >= (uint)Config.VocabSize)
+                    throw SteerException.InvalidRequest($"token id {tokens[t]} at index {t} is outside the vocabulary [0, {Config.VocabSize})", "prompt");
+            if (it.Offsets is { } o && (o.NumLayers != Config.NumHiddenLayers || o.NumHeads != Config.NumAttentionHeads))
+                throw new ArgumentException(
+                    $"offsets are for {o.NumLayers} layers × {o.NumHeads} heads, the model has {Config.NumHiddenLayers} × {Config.NumAttentionHeads}", nameof(items));
+            if (it.Capture is { } c && (c.NumLayers != Config.NumHiddenLayers || c.Length < cache.Length + tokens.Length))
+                throw new ArgumentException($"capture must have {Config.NumHiddenLayers} layers and length ≥ {cache.Length + tokens.Length}", nameof(items));
+            if (!Enum.IsDefined(it.Logits)) throw new ArgumentException($"items[{i}]: unknown logits mode {it.Logits}", nameof(items));
+            rows += it.LogitsRows;
+        }
+        return rows;
+    }
+
+    private static CpuKvCache Cache(in BatchItem item) => (CpuKvCache)item.Cache;
 
     public void Dispose()
     {
@@ -154,25 +203,5 @@ public sealed class CpuBackend : IModelBackend
             state = new RunState(Config, Math.Min(size, MaxChunkRows));
         }
         return state;
-    }
-
-    private void CheckCache(KvCache cache)
-    {
-        if (cache.NumLayers != Config.NumHiddenLayers || cache.NumKvHeads != Config.NumKeyValueHeads || cache.HeadDim != Config.HeadDim)
-            throw new ArgumentException("the KV cache was created for a different model", nameof(cache));
-    }
-
-    private void CheckTokens(ReadOnlySpan<int> tokens)
-    {
-        for (int i = 0; i < tokens.Length; i++)
-            if ((uint)tokens[i] >= (uint)Config.VocabSize)
-                throw SteerException.InvalidRequest($"token id {tokens[i]} at index {i} is outside the vocabulary [0, {Config.VocabSize})", "prompt");
-    }
-
-    private void CheckOffsets(AttentionOffsets offsets)
-    {
-        if (offsets.NumLayers != Config.NumHiddenLayers || offsets.NumHeads != Config.NumAttentionHeads)
-            throw new ArgumentException(
-                $"offsets are for {offsets.NumLayers} layers × {offsets.NumHeads} heads, the model has {Config.NumHiddenLayers} × {Config.NumAttentionHeads}", nameof(offsets));
     }
 }

@@ -1,110 +1,28 @@
-using SteerServer.Models.Checkpoints;
-using SteerServer.Models.Kernels;
-
 namespace SteerServer.Models.Inference;
 
 /// <summary>
-/// Keys and values of one sequence for every layer, up to <see cref="Capacity"/> positions. Created by
-/// <see cref="IModelBackend.CreateCache"/>; <see cref="Truncate"/> lets a prompt's cache be reused.
-/// Memory grows with use (doubling, amortised), so a cache may be created at the model's full context
-/// and still cost only what the sequence fills.
+/// Keys and values of one sequence for every layer, up to <see cref="Capacity"/> positions. A handle owned by the
+/// backend that created it (<see cref="IModelBackend.CreateCache"/>); its layout is the backend's business.
 /// </summary>
-public sealed class KvCache
+public abstract class KvCache : IDisposable
 {
-    /// <summary>Positions allocated up front (or the capacity, when smaller).</summary>
-    private const int InitialPositions = 256;
-
-    internal KvCache(ModelConfig config, int capacity)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        Capacity = capacity;
-        NumLayers = config.NumHiddenLayers;
-        NumKvHeads = config.NumKeyValueHeads;
-        HeadDim = config.HeadDim;
-        if ((long)NumKvHeads * (capacity + (long)Attention.Panel) * HeadDim > Array.MaxLength)
-            throw new ArgumentOutOfRangeException(nameof(capacity), $"a KV cache of {capacity} positions is too large for one array per layer");
-        Keys = new float[NumLayers][];
-        Values = new float[NumLayers][];
-        Allocate(RoundToPanel(Math.Min(capacity, InitialPositions)));
-    }
-
-    // Whole key panels, so attention reads every panel it touches from this head's block.
-    private static int RoundToPanel(int positions) => (positions + Attention.Panel - 1) & ~(Attention.Panel - 1);
-
     /// <summary>Positions filled.</summary>
-    public int Length { get; internal set; }
+    public abstract int Length { get; }
 
     /// <summary>The most positions this cache will hold.</summary>
-    public int Capacity { get; }
+    public abstract int Capacity { get; }
 
-    /// <summary>Positions currently backed by memory (≥ <see cref="Length"/>; ≤ <see cref="Capacity"/> rounded up to a key panel).</summary>
-    public int AllocatedPositions { get; private set; }
+    /// <summary>Device bytes held now (memory may grow with use, so this can be far below Capacity's cost).</summary>
+    public abstract long AllocatedBytes { get; }
 
-    internal int NumLayers { get; }
-    internal int NumKvHeads { get; }
-    internal int HeadDim { get; }
+    /// <summary>Keeps the first <paramref name="length"/> positions (0 ≤ length ≤ <see cref="Length"/>).</summary>
+    public abstract void Truncate(int length);
 
     /// <summary>
-    /// Per layer: [numKvHeads, AllocatedPositions / 16, headDim, 16]: head-major, each head's keys in panels of
-    /// <see cref="Attention.Panel"/> positions (<see cref="Attention.KeyIndex"/>), which attention reads 16 keys per vector.
+    /// A new cache of <paramref name="capacity"/> positions holding this cache's first <paramref name="length"/>
+    /// (copied or shared, the backend's choice; either way the two caches are independent from here on).
     /// </summary>
-    internal float[][] Keys { get; }
+    public abstract KvCache Fork(int length, int capacity);
 
-    /// <summary>Per layer: [numKvHeads, AllocatedPositions, headDim].</summary>
-    internal float[][] Values { get; }
-
-    /// <summary>Forgets every position (memory is kept for reuse).</summary>
-    public void Reset() => Length = 0;
-
-    /// <summary>Keeps the first <paramref name="length"/> positions (e.g. a shared prompt prefix).</summary>
-    public void Truncate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
-        Length = length;
-    }
-
-    /// <summary>Offset of (kvHead, pos) in a layer's <see cref="Values"/> array; of the head's key block when pos = 0.</summary>
-    internal int Index(int kvHead, int pos) => (kvHead * AllocatedPositions + pos) * HeadDim;
-
-    /// <summary>Writes the keys and values of every KV head (<c>[numKvHeads * headDim]</c> each) at <paramref name="pos"/> of <paramref name="layer"/>.</summary>
-    internal void Store(int layer, int pos, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
-    {
-        int block = AllocatedPositions * HeadDim;
-        for (int h = 0; h < NumKvHeads; h++)
-        {
-            Attention.StoreKey(keys.Slice(h * HeadDim, HeadDim), Keys[layer].AsSpan(h * block, block), pos);
-            values.Slice(h * HeadDim, HeadDim).CopyTo(Values[layer].AsSpan(Index(h, pos), HeadDim));
-        }
-    }
-
-    /// <summary>Makes room for <paramref name="positions"/> positions (≤ <see cref="Capacity"/>), keeping the filled ones.</summary>
-    internal void EnsureAllocated(int positions)
-    {
-        if (positions <= AllocatedPositions) return;
-        if (positions > Capacity) throw new ArgumentOutOfRangeException(nameof(positions));
-        int grown = (int)Math.Min(Capacity, Math.Max(positions, 2L * AllocatedPositions));
-        Allocate(RoundToPanel(grown));
-    }
-
-    private void Allocate(int positions)
-    {
-        int old = AllocatedPositions;
-        for (int l = 0; l < NumLayers; l++)
-        {
-            Keys[l] = Regrow(Keys[l], old, positions, RoundToPanel(Length));
-            Values[l] = Regrow(Values[l], old, positions, Length);
-        }
-        AllocatedPositions = positions;
-    }
-
-    // Zeroed, not uninitialised: attention reads whole key panels, and never-written lanes must be finite.
-    private float[] Regrow(float[]? current, int oldPositions, int newPositions, int keep)
-    {
-        var next = new float[NumKvHeads * newPositions * HeadDim];
-        if (current != null)
-            for (int h = 0; h < NumKvHeads; h++)
-                current.AsSpan(h * oldPositions * HeadDim, keep * HeadDim).CopyTo(next.AsSpan(h * newPositions * HeadDim));
-        return next;
-    }
+    public virtual void Dispose() => GC.SuppressFinalize(this);
 }

@@ -1,7 +1,6 @@
 using SteerServer.Models.Architectures;
 using SteerServer.Models.Checkpoints;
 using SteerServer.Models.Errors;
-using SteerServer.Models.Kernels;
 
 namespace SteerServer.Models.Inference;
 
@@ -35,34 +34,16 @@ public sealed class Model : IDisposable
         var dir = HfCacheResolver.Resolve(dirOrHfId);
         var config = ModelConfig.Load(dir);
         var traits = ArchitectureTraits.For(config, Path.Combine(dir, "config.json"));
-        var checkpoint = Checkpoint.Open(dir);
+        var factory = BackendFactories.Get(options.Backend);
         try
         {
-            // Every matrix is packed into the kernels' panel layout, in the requested dtype, on huge pages.
-            var arena = new WeightArena();
-            var weights = DecoderWeights.Load(checkpoint, config, traits, w => Pack(w, options.DType ?? w.DType, arena));
-            checkpoint.Dispose(); // nothing points into the mapped files any more (vectors are copied too)
-            var backend = new CpuBackend(config, traits, weights, options.Threads);
-            return new Model(dir, config, traits, backend);
+            return new Model(dir, config, traits, factory.Load(dir, config, traits, options));
         }
         catch (Exception e) when (e is not SteerException)
         {
-            checkpoint.Dispose();
             throw SteerException.InvalidModel(dir, $"cannot load weights: {e.Message}", e);
-        }
-        catch
-        {
-            checkpoint.Dispose();
-            throw;
         }
     }
 
     public void Dispose() => Backend.Dispose();
-
-    private static unsafe WeightMatrix Pack(WeightMatrix mapped, DType dtype, WeightArena arena)
-    {
-        var packed = WeightMatrix.Quantize(mapped, dtype, arena);
-        PageAdvice.DropMapped(mapped.Data, mapped.ByteSize);
-        return packed;
-    }
 }

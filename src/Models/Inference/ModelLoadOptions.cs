@@ -10,4 +10,10 @@ public sealed record ModelLoadOptions
 
     /// <summary>Compute threads (matrix products, attention, norms), including the caller; null = <see cref="Environment.ProcessorCount"/>.</summary>
     public int? Threads { get; init; }
+
+    /// <summary>Which engine runs the model (<c>--backend</c>): "cpu" (built in) or another factory's name (see <see cref="BackendFactories"/>).</summary>
+    public string Backend { get; init; } = BackendFactories.Default;
+
+    /// <summary>Device for the backend, e.g. "cuda:0"; null = the backend's default.</summary>
+    public string? Device { get; init; }
 }

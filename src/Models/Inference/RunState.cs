@@ -27,7 +27,7 @@ internal sealed class RunState
         Sin = new float[rows * (config.HeadDim / 2)];
         Tokens = new int[rows];
         Positions = new int[rows];
-        Caches = new KvCache[rows];
+        Caches = new CpuKvCache[rows];
         Offsets = new AttentionOffsets?[rows];
     }
 
@@ -46,6 +46,6 @@ internal sealed class RunState
     public float[] Sin { get; }     // [rows, headDim / 2]
     public int[] Tokens { get; }    // [rows]
     public int[] Positions { get; } // [rows] absolute position of each row in its sequence
-    public KvCache[] Caches { get; }              // [rows] cache each row reads and appends to
+    public CpuKvCache[] Caches { get; }              // [rows] cache each row reads and appends to
     public AttentionOffsets?[] Offsets { get; }   // [rows] steering of each row (null = none)
 }

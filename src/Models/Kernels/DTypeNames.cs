@@ -17,4 +17,14 @@ public static class DTypeNames
         dtype = parsed ?? default;
         return parsed.HasValue;
     }
+
+    /// <summary>The short name of <paramref name="dtype"/>: f32, bf16, f16, q8_0.</summary>
+    public static string Name(DType dtype) => dtype switch
+    {
+        DType.F32 => "f32",
+        DType.BF16 => "bf16",
+        DType.F16 => "f16",
+        DType.Q8_0 => "q8_0",
+        _ => dtype.ToString().ToLowerInvariant(),
+    };
 }

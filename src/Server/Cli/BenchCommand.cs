@@ -14,7 +14,7 @@ namespace SteerServer.Server.Cli;
 
 /// <summary>
 /// <c>bench (--model DIR | --random SHAPE [--seed N]) [--dtype f32|bf16|f16|q8_0] [--prompt-tokens 128]
-/// [--gen-tokens 64] [--batch 1] [--threads 2] [--steering JSON] [--repeat 3] [--json]</c>:
+/// [--gen-tokens 64] [--batch 1] [--threads 2] [--backend cpu] [--device D] [--steering JSON] [--repeat 3] [--json]</c>:
 /// prefill and decode tokens/s (median of the repeats), one JSON object per configuration, the same figures
 /// <c>llama-bench</c> prints (pp = prefill of the prompt, tg = greedy decode). <c>--dtype</c> and <c>--batch</c>
 /// take comma lists. With <c>--steering</c> each repeat runs unsteered and steered back to back, so the two
@@ -43,6 +43,8 @@ internal static class BenchCommand
         bool json = args.Flag("json");
         bool kernels = args.Flag("kernels");
         bool bestOnly = args.Flag("best-only");
+        string backend = args.String("backend") ?? BackendFactories.Default;
+        string? device = args.String("device");
         args.ThrowOnUnused();
 
         if (threads < 1) throw SteerException.InvalidRequest("--threads must be at least 1", "threads");
@@ -62,10 +64,9 @@ internal static class BenchCommand
         {
             string dir = modelDir ?? RandomModel.Create(shape!, StoredDTypeFor(dtype), seed);
             string name = shape ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
-            using var model = Model.Load(dir, new ModelLoadOptions { DType = dtype, Threads = threads });
+            using var model = Model.Load(dir, new ModelLoadOptions { DType = dtype, Threads = threads, Backend = backend, Device = device });
             var steering = steeringJson == null ? null : ParseSteering(steeringJson, model.Config, promptTokens);
-            var actual = dtype ?? (model.Backend is CpuBackend cpu ? cpu.Weights.LmHead.DType : DType.F32);
-            string dtypeName = actual.ToString().ToLowerInvariant();
+            string dtypeName = dtype is { } d ? DTypeNames.Name(d) : model.Backend.Info.DType;
             foreach (int batch in batches)
             {
                 var run = new BenchRun(model.Backend, promptTokens, genTokens, batch, seed);

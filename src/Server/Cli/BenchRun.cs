@@ -42,7 +42,7 @@ internal sealed class BenchRun
     public BenchResult Measure(AttentionOffsets? steering)
     {
         double prefillCpuMs;
-        for (int b = 0; b < batch; b++) { caches[b].Reset(); offsets[b] = steering; }
+        for (int b = 0; b < batch; b++) { caches[b].Truncate(0); offsets[b] = steering; }
 
         var process0 = Process.GetCurrentProcess();
         var cpu0 = process0.TotalProcessorTime;

@@ -13,7 +13,7 @@ namespace SteerServer.Server.Cli;
 /// <summary>
 /// <c>generate --model DIR|ORG/NAME (--prompt TEXT [--chat] | --prompt-ids 1,403,407) [--max-tokens N] [--temperature T]
 /// [--top-k K] [--top-p P] [--min-p P] [--seed S] [--presence-penalty X] [--frequency-penalty X] [--top-logprobs K]
-/// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--json] [--steering JSON | --steering-file F]</c>: one prompt, tokens printed as they come.
+/// [--ignore-eos] [--dtype f32|bf16|f16] [--threads N] [--backend cpu] [--device D] [--json] [--steering JSON | --steering-file F]</c>: one prompt, tokens printed as they come.
 /// Without <c>--json</c> the text streams (token ids when the model has no tokenizer.json). With <c>--json</c>, one object per generated token: <c>{"id","text","logprob","top_logprobs":[{"id","logprob"}]}</c>.
 /// Timing goes to stderr.
 /// </summary>
@@ -49,6 +49,8 @@ internal static class GenerateCommand
         {
             DType = cli.String("dtype") is { } d ? CliArgs.ParseDType(d) : null,
             Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
+            Backend = cli.String("backend") ?? BackendFactories.Default,
+            Device = cli.String("device"),
         };
         cli.ThrowOnUnused();
 

@@ -1,4 +1,5 @@
 using SteerServer.Models.Errors;
+using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
 using SteerServer.Steering;
 using SteerServer.Steering.Profiling;
@@ -8,7 +9,7 @@ namespace SteerServer.Server.Cli;
 /// <summary>
 /// <c>profile --model DIR --tasks FILE.jsonl [--alpha 0.01] [--scale-position exclude|include|generation] [--top-k 4]
 /// [--metric logprob|accuracy] [--out heads.json] [--head-config-out FILE] [--scores FILE] [--fresh] [--max-heads N]
-/// [--no-evaluate] [--dtype f32|bf16|f16|q8_0] [--threads N]</c>: PASTA head profiling (see
+/// [--no-evaluate] [--dtype f32|bf16|f16|q8_0] [--threads N] [--backend cpu] [--device D]</c>: PASTA head profiling (see
 /// <see cref="ProfileRunner"/>). <c>--evaluate HEADS.json</c> instead scores a given head set on the tasks against
 /// no steering and all heads (e.g. on held-out examples). Progress on stderr; Ctrl+C stops after the current head, and running the same command
 /// again resumes from the score file.
@@ -84,6 +85,8 @@ internal static class ProfileCommand
             EvaluateHeadConfigPath = cli.String("evaluate"),
             DType = cli.String("dtype") is { } d ? CliArgs.ParseDType(d) : null,
             Threads = cli.String("threads") is null ? null : cli.Int("threads", 0),
+            Backend = cli.String("backend") ?? BackendFactories.Default,
+            Device = cli.String("device"),
         };
         cli.ThrowOnUnused();
         if (options.MaxHeads is < 0) throw SteerException.InvalidRequest("--max-heads must not be negative", "max-heads");

@@ -17,6 +17,8 @@ internal static class ServeCommand
         ["served-model-name"] = "SteerServer:Model:Name",
         ["dtype"] = "SteerServer:Model:DType",
         ["threads"] = "SteerServer:Model:Threads",
+        ["backend"] = "SteerServer:Model:Backend",
+        ["device"] = "SteerServer:Model:Device",
         ["max-context"] = "SteerServer:Model:MaxContext",
         ["head-config"] = "SteerServer:Model:DefaultHeadConfig",
         ["default-steering"] = "SteerServer:Model:DefaultSteering",

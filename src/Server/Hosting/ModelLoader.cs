@@ -17,7 +17,13 @@ public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, 
     {
         var o = options.Value;
         var dir = await locator.LocateAsync(o.Path, cancellationToken);
-        var loadOptions = new ModelLoadOptions { DType = ParseDType(o.DType), Threads = o.Threads > 0 ? o.Threads : null };
+        var loadOptions = new ModelLoadOptions
+        {
+            DType = ParseDType(o.DType),
+            Threads = o.Threads > 0 ? o.Threads : null,
+            Backend = string.IsNullOrWhiteSpace(o.Backend) ? BackendFactories.Default : o.Backend,
+            Device = string.IsNullOrWhiteSpace(o.Device) ? null : o.Device,
+        };
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = await Task.Run(() => Model.Load(dir, loadOptions), cancellationToken);
         try

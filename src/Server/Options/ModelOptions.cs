@@ -17,6 +17,12 @@ public sealed class ModelOptions
     /// <summary>Compute threads; 0 = the engine's default (all cores).</summary>
     public int Threads { get; set; }
 
+    /// <summary>Engine: "cpu" (built in) or another backend's name, e.g. "torch" (see BackendFactories).</summary>
+    public string Backend { get; set; } = "cpu";
+
+    /// <summary>Device for the backend, e.g. "cuda:0"; empty = the backend's default.</summary>
+    public string Device { get; set; } = "";
+
     /// <summary>Context length in tokens; 0 = the model's <c>max_position_embeddings</c>.</summary>
     public int MaxContext { get; set; }
 

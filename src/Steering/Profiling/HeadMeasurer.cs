@@ -78,7 +78,7 @@ public sealed class HeadMeasurer
         for (int i = 0; i < examples.Count; i++)
         {
             var cache = states[i].Cache ?? scratch;
-            cache.Reset();
+            cache.Truncate(0);
             Baseline[i] = Run(i, cache, 0, null);
         }
     }
@@ -133,7 +133,7 @@ public sealed class HeadMeasurer
             var cache = st.Cache ?? scratch;
             if (st.Cache is null)
             {
-                scratch.Reset();
+                scratch.Truncate(0);
                 if (s > 0) backend.Forward(scratch, Examples[i].PromptIds.AsSpan(0, s), null, lastLogits);
             }
             for (int k = 0; k < heads.Count; k++)
@@ -164,7 +164,7 @@ public sealed class HeadMeasurer
                     offsets ??= new AttentionOffsets(numLayers, numHeads, st.Row.Length);
                     st.Row.CopyTo(offsets.GetOrCreate(layer, h), 0);
                 }
-            scratch.Reset();
+            scratch.Truncate(0);
             result[i] = Run(i, scratch, 0, offsets);
         }
         return result;

@@ -21,7 +21,7 @@ public static class ProfileRunner
     {
         var options = settings.Options;
         if (options.TopK <= 0) throw Models.Errors.SteerException.InvalidRequest($"--top-k must be positive, got {options.TopK}", "top-k");
-        using var model = Model.Load(settings.Model, new ModelLoadOptions { DType = settings.DType, Threads = settings.Threads });
+        using var model = Model.Load(settings.Model, new ModelLoadOptions { DType = settings.DType, Threads = settings.Threads, Backend = settings.Backend, Device = settings.Device });
         var config = model.Config;
         var (measurer, profiler) = Prepare(model, settings, log);
 

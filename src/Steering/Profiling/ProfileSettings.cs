@@ -20,6 +20,11 @@ public sealed record ProfileSettings(string Model, string TasksPath, string OutP
 
     public int? Threads { get; init; }
 
+    /// <summary>Engine (<c>--backend</c>) and its device (<c>--device</c>, null = the backend's default).</summary>
+    public string Backend { get; init; } = Models.Inference.BackendFactories.Default;
+
+    public string? Device { get; init; }
+
     /// <summary>Discard an existing score log instead of resuming from it.</summary>
     public bool Fresh { get; init; }
 

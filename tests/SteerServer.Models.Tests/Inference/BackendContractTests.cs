@@ -97,14 +97,14 @@ public class BackendContractTests
         var rng = new Random(5);
         var prompt = Enumerable.Range(0, 300).Select(i => i == 0 ? 1 : rng.Next(3, 512)).ToArray();
         var big = Backend.CreateCache(512);
-        Assert.True(big.AllocatedPositions < 512);
+        Assert.True(big.AllocatedBytes < 512 * Backend.KvBytesPerPosition);
         var exact = Backend.CreateCache(301);
         var a = new float[512];
         var b = new float[512];
         Backend.Forward(big, prompt.AsSpan(0, 250), null, a);
         for (int i = 250; i < 300; i++) Backend.DecodeBatch([big], [prompt[i]], [], a);
         Backend.Forward(exact, prompt, null, b);
-        Assert.True(big.AllocatedPositions >= 300);
+        Assert.True(big.AllocatedBytes >= 300 * Backend.KvBytesPerPosition);
         for (int v = 0; v < 512; v++) Assert.True(Math.Abs(a[v] - b[v]) <= 1e-4, $"id {v}: {a[v]} vs {b[v]}");
     }
 
