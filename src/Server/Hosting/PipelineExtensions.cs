@@ -1,6 +1,7 @@
 using SteerServer.Server.Endpoints;
 using SteerServer.Server.Errors;
 using SteerServer.Server.Observability;
+using SteerServer.Server.Playground;
 
 namespace SteerServer.Server.Hosting;
 
@@ -25,6 +26,7 @@ public static class PipelineExtensions
             await writer.WriteAsync(http, status, new ApiError(message, "invalid_request_error", null, status == 404 ? "not_found" : null));
         });
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UsePlayground(); // the page at /, static files only
         app.UseSwagger();
         app.UseSwaggerUI();
         return app;

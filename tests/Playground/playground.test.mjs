@@ -1,0 +1,167 @@
+// The playground at / in real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no browser
+// download), against the real server on stories260K bound to 127.0.0.1. Run from the repository root:
+//   npm ci --prefix tests/Playground && npm test --prefix tests/Playground
+// PLAYGROUND_SCREENSHOTS=dir saves a wide (1280 px) and a narrow (390 px) screenshot there.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+const model = resolve(root, "../shared/testdata/models/stories260K");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const screenshots = process.env.PLAYGROUND_SCREENSHOTS;
+
+let server, origin, context, page, profile;
+const problems = []; // console errors, page errors, and requests that leave the server
+
+const freePort = () => new Promise((ok, fail) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }).on("error", fail);
+});
+
+async function waitForHealth(url, deadline) {
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
+    try { if ((await fetch(url)).ok) return; } catch { /* not listening yet */ }
+    await new Promise(r => setTimeout(r, 250));
+  }
+  throw new Error("the server did not become healthy in time");
+}
+
+before(async () => {
+  // The same build the README's `dotnet run` uses; a no-op when `dotnet test` has just built it.
+  execFileSync("dotnet", ["build", "src/Server", "-c", "Release", "--nologo", "-v", "quiet"], { cwd: root, stdio: "inherit" });
+  const port = await freePort();
+  origin = `http://127.0.0.1:${port}`;
+  server = spawn("dotnet", [join(root, "src/Server/bin/Release/net10.0/SteerServer.dll"), "serve", "--model", model, "--urls", origin],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  await waitForHealth(`${origin}/health`, Date.now() + 120_000);
+
+  profile = mkdtempSync(join(tmpdir(), "playground-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 900 },
+  });
+  context.on("request", r => { if (!r.url().startsWith(origin + "/")) problems.push(`request left the server: ${r.url()}`); });
+  page = context.pages()[0] ?? await context.newPage();
+  page.on("console", m => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
+  page.on("pageerror", e => problems.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  server?.kill("SIGTERM");
+});
+
+const outputText = pane => page.locator(`#out-${pane} .text`).innerText();
+
+/** Selects `text` (its first occurrence) in the user message, as a user would by dragging. */
+async function select(text) {
+  const area = page.getByRole("textbox", { name: /message 2 \(user\)/ });
+  await area.evaluate((t, s) => { const i = t.value.indexOf(s); t.focus(); t.setSelectionRange(i, i + s.length); }, text);
+  return area;
+}
+
+test("loads / with the model's shape, no console errors and nothing fetched from elsewhere", async () => {
+  await page.goto(origin + "/");
+  await page.locator("#model option", { hasText: "stories260K" }).waitFor({ state: "attached" });
+  assert.match(await page.locator("#model-info").innerText(), /5 layers × 8 heads \(4 KV\), context 512/);
+  assert.equal(await page.locator("#head-picker input[type=checkbox]").count(), 5 * 8);
+  assert.deepEqual(problems, []);
+});
+
+test("marks a span, runs baseline and steered to the end, and they differ", async () => {
+  await select("little girl");
+  await page.getByRole("button", { name: "Emphasise" }).click();
+  await page.locator("#marks .chip.pasta", { hasText: "little girl" }).waitFor();
+  assert.equal(await page.locator(".backdrop mark.pasta").innerText(), "little girl"); // shown inline
+  await page.locator("#head-picker-box summary").click();
+  await page.getByRole("button", { name: "All", exact: true }).click();
+  assert.equal(await page.locator("#head-config").inputValue(), "[0,1,2,3,4]"); // every head of every layer
+
+  await page.getByRole("button", { name: "Run baseline and steered" }).click();
+  for (const pane of ["baseline", "steered"]) {
+    await page.locator(`#out-${pane}[data-state=done]`).waitFor({ timeout: 60_000 });
+    assert.match(await page.locator(`#out-${pane} .status`).innerText(), /finish_reason length · \d+ prompt \+ 48 completion tokens/);
+  }
+  const baseline = await outputText("baseline"), steered = await outputText("steered");
+  assert.ok(baseline.length > 20 && steered.length > 20, `${baseline} / ${steered}`);
+  assert.notEqual(baseline, steered);
+  assert.ok(await page.locator("#out-steered ins").count() > 0, "the steered text shows what differs");
+
+  // The prompt as tokens, the emphasised span at its token range, and what the server applied.
+  await page.locator("#tokens .token.substring").first().waitFor();
+  assert.equal(await page.locator("#tokens .token.substring").count(), 4);
+  assert.match(await page.locator("#applied").innerText(), /substring “little girl” tokens \[9, 13\) offset -4\.6052; PASTA on 5 layers, 40 heads/);
+  assert.deepEqual(problems, []);
+});
+
+test("Influence: one finite series per chosen layer, the token on hover", async () => {
+  const area = await select("little girl");
+  await area.press("Alt+I"); // by keyboard: <?-> … <-?>
+  assert.match(await area.inputValue(), /<\?->little girl<-\?>/);
+  await page.getByRole("checkbox", { name: "1", exact: true }).uncheck();
+  await page.getByRole("checkbox", { name: "3", exact: true }).uncheck();
+  await page.getByRole("button", { name: "Measure", exact: true }).click();
+  await page.locator("#influence-chart .u-legend").waitFor({ timeout: 60_000 });
+
+  const data = await page.evaluate(() => window.steerPlayground.chart.data);
+  assert.equal(data.length, 1 + 3, "x plus layers 0, 2, 4");
+  for (const series of data.slice(1)) {
+    const values = series.filter(v => v !== null);
+    assert.ok(values.length > 0 && values.every(Number.isFinite), JSON.stringify(series));
+  }
+  const labels = await page.locator("#influence-chart .u-legend .u-series .u-label").allInnerTexts();
+  assert.deepEqual(labels.slice(1), ["layer 0", "layer 2", "layer 4"]);
+
+  const box = await page.locator("#influence-chart .u-over").boundingBox();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  assert.match(await page.locator("#influence-chart .u-legend .u-series").first().locator(".u-value").innerText(), /^\d+: \S/);
+  if (screenshots) {
+    await page.screenshot({ path: join(screenshots, "play-wide.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(screenshots, "play-narrow.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("an invalid head shows the server's message and its param; the copied curl sends the same request", async () => {
+  await page.locator("#head-config").fill('{"0":[99]}');
+  await page.keyboard.press("Control+Enter");
+  const error = page.locator("#out-steered .error");
+  await error.waitFor({ timeout: 30_000 });
+  assert.match(await error.innerText(), /400 invalid_request_error.*head 99 is out of range.*param: steering\.head_config\.0\[0\]/s);
+  assert.equal(await page.locator("#head-config").getAttribute("aria-invalid"), "true");
+  await page.locator("#out-baseline[data-state=done]").waitFor({ timeout: 60_000 });
+
+  // Chromium logs the 400 response itself as a console error: that one is expected.
+  assert.deepEqual(problems.splice(0), ["console error: Failed to load resource: the server responded with a status of 400 (Bad Request)"]);
+
+  // The curl tab holds the request the page just sent: running it gets the same answer.
+  await page.getByRole("tab", { name: "curl" }).click();
+  const curl = await page.locator("#code").innerText();
+  const answer = JSON.parse(execFileSync("bash", ["-c", curl], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  assert.equal(answer.error.param, "steering.head_config.0[0]");
+  // The other languages carry the same body.
+  const body = JSON.parse(/-d '([\s\S]*)'$/.exec(curl)[1].replaceAll("'\\''", "'"));
+  const code = async tab => { await page.getByRole("tab", { name: tab }).click(); return page.locator("#code").innerText(); };
+  assert.ok((await code("TypeScript")).includes(JSON.stringify(body, null, 2)));
+  assert.ok((await code("C#")).includes(`BinaryData.FromString("""${JSON.stringify(body.steering)}""")`));
+  assert.match(await code("Python"), /extra_body=\{"steering": \{\n\s+"substrings": \[\n\s+"little girl",\n\s+\],\n\s+"head_config": \{\n\s+"0": \[\n\s+99,/);
+  assert.deepEqual(problems, []);
+});
+
+test("fits a phone's width", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no horizontal scrolling at 390 px");
+  assert.deepEqual(problems, []);
+});
