@@ -162,6 +162,7 @@ test("an invalid head shows the server's message and its param; the copied curl 
 
 test("fits a phone's width", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))); // the chart follows the width
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no horizontal scrolling at 390 px");
   assert.deepEqual(problems, []);
 });

@@ -19,7 +19,14 @@ const ln = (v: number) => (v > 0 ? Math.log(v) : null);
 
 export class InfluenceChart {
   private plot: uPlot | null = null;
-  private readonly resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+  private width = 0;
+  // Resized in the next frame and only when the width changed: resizing inside the observer's callback
+  // would change the host's height and make the browser report a ResizeObserver loop error.
+  private readonly resize = new ResizeObserver(() => requestAnimationFrame(() => {
+    if (!this.plot || this.host.clientWidth === this.width) return;
+    this.width = this.host.clientWidth;
+    this.plot.setSize(this.size());
+  }));
 
   constructor(private readonly host: HTMLElement) {
     this.resize.observe(host);
@@ -32,6 +39,7 @@ export class InfluenceChart {
 
   show(view: InfluenceView) {
     this.plot?.destroy();
+    this.width = this.host.clientWidth;
     const positions = view.rows[0].map((_, i) => i);
     const indicator = view.rows[0];
     const spanStart = indicator.findIndex(v => v > 0);
