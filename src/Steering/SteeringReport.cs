@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
 
 namespace SteerServer.Steering;
@@ -31,6 +30,4 @@ public sealed record SteeringReport(IReadOnlyList<SteeringReportSpan> Spans, int
         w.WriteNumber("heads", Heads);
         w.WriteEndObject();
     }
-
-    public JsonObject ToJson() => SteeringJsonText.ToNode(WriteTo);
 }

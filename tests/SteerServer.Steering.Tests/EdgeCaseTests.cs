@@ -180,7 +180,7 @@ public class EdgeCaseTests
     {
         string text = "<|user|>\nhello user\n<|assistant|>\n";
         (int, int)[] offsets = [.. Enumerable.Range(0, text.Length).Select(i => (i, i + 1))];
-        var prompt = TokenizedPrompt.ForMessages(text, offsets, ["hello user"]);
+        var prompt = new TokenizedPrompt(text, offsets, [new ContentRun(0, -1, 0, 9, 10)]); // "hello user", as the template engine reports it
         Assert.Equal(new TokenRange(15, 19), SteeringPlanner.LocateSubstring(prompt, "user", "p")); // not the header's "user" at 2
         Assert.Throws<SteerException>(() => SteeringPlanner.LocateSubstring(prompt, "assistant", "p"));
         Assert.Throws<SteerException>(() => SteeringPlanner.LocateSubstring(prompt, "user\n", "p")); // crosses out of the content

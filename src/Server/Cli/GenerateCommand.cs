@@ -6,7 +6,7 @@ using SteerServer.Models.Errors;
 using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
-using SteerServer.Models.Tokenization;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Cli;
 
@@ -67,13 +67,17 @@ internal static class GenerateCommand
         sampling.Validate(config.VocabSize);
         stderr.WriteLine($"loaded {model.Directory} ({config.Architecture}, {config.NumHiddenLayers} layers) in {loadClock.ElapsedMilliseconds} ms");
 
-        // The tokenizer is needed for --prompt; with --prompt-ids it only supplies the printed text, when present.
-        var tokenizer = promptText != null || File.Exists(Path.Combine(model.Directory, "tokenizer.json")) ? Tokenizer.Load(model.Directory) : null;
-        var (promptIds, steeringPlan) = promptText == null ? (ParseIds(promptIdsText!), steering.WithoutText())
-            : chat ? steering.PrepareChat(promptText, tokenizer!, model)
-            : steering.Prepare(promptText, tokenizer!, model);
+        // The server's preparation pipeline. It is needed for --prompt; with --prompt-ids the tokenizer only supplies
+        // the printed text and the tokenizer's EOS, when the model has one.
+        var pipeline = promptText != null || File.Exists(Path.Combine(model.Directory, "tokenizer.json")) ? PromptPipeline.Load(model.Directory, config) : null;
+        var tokenizer = pipeline?.Tokenizer;
+        var prepared = promptText == null ? null
+            : chat ? pipeline!.Chat(ChatInput.User(promptText), steering.For(pipeline))
+            : pipeline!.Text(promptText, steering.For(pipeline), "prompt");
+        var (promptIds, steeringPlan) = prepared is null ? (ParseIds(promptIdsText!), steering.WithoutText()) : (prepared.Ids, prepared.Plan);
+        var eos = PromptPipeline.EosSet(config, tokenizer);
         GenerateSteering.WriteSummary(stderr, steeringPlan);
-        if (promptIds.Length == 0) throw SteerException.InvalidRequest("the prompt encodes to no tokens", "prompt");
+        stderr.WriteLine($"prompt ids: {string.Join(',', promptIds)}");
         var detokenizer = tokenizer?.CreateStreamingDetokenizer(skipSpecialTokens: true);
 
         var cache = backend.CreateCache(promptIds.Length + maxTokens);
@@ -94,7 +98,7 @@ internal static class GenerateCommand
         while (true)
         {
             var token = sampler.Sample(logits, generated);
-            if (!ignoreEos && config.EosTokenIds.Contains(token.Id)) break;
+            if (!ignoreEos && eos.Contains(token.Id)) break;
             generated.Add(token.Id);
             var text = detokenizer?.Add(token.Id) ?? "";
             if (json) WriteJson(stdout, buffer, token, text);

@@ -2,12 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using SteerServer.Models.Errors;
 using SteerServer.Models.Inference;
-using SteerServer.Models.Templates;
-using SteerServer.Models.Tokenization;
 using SteerServer.Steering;
-using SteerServer.Steering.Guide;
 using SteerServer.Steering.Influence;
-using SteerServer.Steering.Spans;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Cli;
 
@@ -47,42 +44,11 @@ internal sealed class GenerateSteering
         ? throw SteerException.InvalidRequest("--steering needs --prompt: spans are located in the prompt text", "steering")
         : SteeringPlan.None;
 
-    /// <summary>
-    /// Removes GUIDE tags from <paramref name="promptText"/> (unless steering is false), tokenizes it, and plans the
-    /// offsets. Returns the ids to run and the plan.
-    /// </summary>
-    public (int[] PromptIds, SteeringPlan Plan) Prepare(string promptText, Tokenizer tokenizer, Model model)
+    /// <summary>The request checked against the model (its <c>head_config</c> against the layer and head counts).</summary>
+    public SteeringRequest? For(PromptPipeline pipeline)
     {
-        var limits = SteeringLimits.From(model.Config);
-        Request?.HeadConfig?.Validate(limits);
-        if (Request is { IsDisabled: true })
-            return ([.. tokenizer.Encode(promptText).Ids], SteeringPlan.None);
-        var spans = new List<GuideSpan>();
-        string clean = GuideTags.ExtractOne(promptText, 0, "prompt", spans);
-        var encoding = tokenizer.Encode(clean);
-        var plan = SteeringPlanner.Plan(Request, TokenizedPrompt.ForText(clean, encoding.Offsets), spans, limits);
-        return ([.. encoding.Ids], plan);
-    }
-
-    /// <summary>
-    /// <c>--chat</c>: the prompt is one user message through the model's chat template, with its GUIDE tags removed
-    /// first; spans are located in that message's content (template provenance). The template writes its own special
-    /// tokens, so the text is encoded without adding BOS again (as transformers' apply_chat_template); the plain
-    /// fallback format has none, so it gets the tokenizer's usual BOS.
-    /// </summary>
-    public (int[] PromptIds, SteeringPlan Plan) PrepareChat(string userText, Tokenizer tokenizer, Model model)
-    {
-        var limits = SteeringLimits.From(model.Config);
-        Request?.HeadConfig?.Validate(limits);
-        var spans = new List<GuideSpan>();
-        string clean = Request is { IsDisabled: true } ? userText : GuideTags.ExtractOne(userText, 0, "prompt", spans);
-        var prompt = ChatPrompt.Load(model.Directory);
-        var messages = new List<Dictionary<string, object?>> { new() { ["role"] = "user", ["content"] = clean } };
-        var rendered = prompt.RenderWithSpans(prompt.CreateContext(messages, addGenerationPrompt: true));
-        var encoding = tokenizer.Encode(rendered.Text, addSpecialTokens: prompt.IsPlain);
-        if (Request is { IsDisabled: true }) return ([.. encoding.Ids], SteeringPlan.None);
-        var tokenized = TokenizedPrompt.FromTemplate(rendered, encoding.Offsets);
-        return ([.. encoding.Ids], SteeringPlanner.Plan(Request, tokenized, spans, limits));
+        Request?.HeadConfig?.Validate(pipeline.Limits);
+        return Request;
     }
 
     /// <summary>One stderr line per applied span, then the layer and head counts.</summary>
@@ -104,7 +70,7 @@ internal sealed class GenerateSteering
                 string.Join(' ', influence.Layers[l].Select(v => v.ToString("F4", CultureInfo.InvariantCulture))));
     }
 
-    /// <summary>Runs the Influence pass when the request asked for it.</summary>
+    /// <summary>Runs the Influence pass when the plan asks for it (the pipeline plans it; the caller runs it).</summary>
     public static InfluenceResult? RunInfluence(SteeringPlan plan, Model model, int[] promptIds) =>
         plan.Influence is { } influence ? InfluenceRunner.Run(model.Backend, influence, promptIds) : null;
 

@@ -4,6 +4,8 @@ using SteerServer.Server.Contracts;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Streaming;
 using SteerServer.Server.Validation;
+using SteerServer.Steering.Influence;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Endpoints;
 
@@ -33,16 +35,19 @@ public static class CompletionEndpoints
         log.Model = model.Name;
         log.Stream = request.Stream;
 
+        var steering = model.Pipeline.ParseSteering(request.Steering);
         var prompts = new List<PreparedPrompt>(request.Prompts.Count);
         var maxNew = new List<int>(request.Prompts.Count);
         for (int p = 0; p < request.Prompts.Count; p++)
         {
             var param = request.Prompts.Count == 1 ? "prompt" : $"prompt[{p}]";
-            var prepared = PromptPreparer.Completion(model, request.Prompts[p], request.Steering, param);
+            var prompt = request.Prompts[p];
+            var prepared = prompt.TokenIds is { } ids ? model.Pipeline.Ids(ids, steering, param) : model.Pipeline.Text(prompt.Text!, steering, param);
             prompts.Add(prepared);
             services.LogPrompt(context, model, prepared.Ids);
             maxNew.Add(GenerationLimits.MaxNewTokens(model, prepared.Ids.Length, request.MaxTokens, param));
         }
+        var influence = PromptInputs.RunInfluence(model, prompts[0]); // only the first prompt's is reported
         int promptTokens = prompts.Sum(p => p.Ids.Length);
         log.PromptTokens = promptTokens;
         log.Steered = prompts.Any(p => p.Plan.Offsets is not null);
@@ -53,13 +58,13 @@ public static class CompletionEndpoints
         long created = ResponseExtensions.Now();
         // One top-level steering report per response: that of the first prompt.
         if (request.Stream)
-            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompts[0], promptTokens, id, created));
+            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompts[0], influence, promptTokens, id, created));
         using (run)
-            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompts[0], promptTokens, id, created));
+            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompts[0], influence, promptTokens, id, created));
     }
 
     private static async Task<TextCompletionResponse> CollectAsync(GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, int promptTokens, string id, long created)
+        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, InfluenceResult? influence, int promptTokens, string id, long created)
     {
         var texts = Enumerable.Range(0, run.Choices).Select(_ => new StringBuilder()).ToArray();
         var logprobs = request.Logprobs is null ? null : Enumerable.Range(0, run.Choices).Select(_ => new List<CompletionLogprobs>()).ToArray();
@@ -86,11 +91,11 @@ public static class CompletionEndpoints
         log.CompletionTokens = completionTokens;
         log.FinishReason = string.Join(',', finish.Distinct());
         return new TextCompletionResponse(id, created, model.Name, choices, new Usage(promptTokens, completionTokens),
-            first.Plan.ToApplied(), first.Influence.ToReport());
+            first.Plan.ToApplied(), influence.ToReport());
     }
 
     private static async Task StreamAsync(SseWriter writer, GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, int promptTokens, string id, long created)
+        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, InfluenceResult? influence, int promptTokens, string id, long created)
     {
         var ct = context.RequestAborted;
         var info = ApiJsonContext.Default.TextCompletionResponse;
@@ -113,7 +118,7 @@ public static class CompletionEndpoints
                     completionTokens += u.CompletionTokens;
                     bool last = --remaining == 0;
                     await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice("", u.Index, null, finish[u.Index])], null,
-                        last ? first.Plan.ToApplied() : null, last ? first.Influence.ToReport() : null), info, ct);
+                        last ? first.Plan.ToApplied() : null, last ? influence.ToReport() : null), info, ct);
                 }
                 if (request.IncludeUsage)
                     await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [], new Usage(promptTokens, completionTokens)), info, ct);

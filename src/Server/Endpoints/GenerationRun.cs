@@ -5,6 +5,7 @@ using SteerServer.Models.Generation;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Validation;
 using SteerServer.Server.Worker;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Endpoints;
 
@@ -57,7 +58,7 @@ public sealed class GenerationRun : IDisposable
             TopLogprobs = topLogprobs,
         };
         baseParams.Validate(model.Model.Config.VocabSize); // logit_bias ids against the vocabulary
-        var eos = model.Model.Config.EosTokenIds.Concat(model.Tokenizer.EosTokenId is { } e ? [e] : []).Distinct().ToArray();
+        var eos = model.Pipeline.EosTokenIds;
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (services.QueueOptions.Value.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.Value.RequestTimeoutSeconds));

@@ -30,5 +30,5 @@ public static class ModelEndpoints
 
     private static ModelCard Card(ServedModel m) =>
         new(m.Name, m.Created, m.MaxContext, m.Model.Config.NumHiddenLayers, m.Model.Config.NumAttentionHeads, m.Model.Config.NumKeyValueHeads,
-            m.SteeringLimits.DefaultHeadConfig?.Resolve(m.SteeringLimits).ToDictionary(e => e.Key.ToString(CultureInfo.InvariantCulture), e => e.Value));
+            m.Pipeline.Limits.DefaultHeadConfig?.Resolve(m.Pipeline.Limits).ToDictionary(e => e.Key.ToString(CultureInfo.InvariantCulture), e => e.Value));
 }

@@ -31,21 +31,16 @@ public static class TokenizeEndpoints
         var model = body.Model is { } name ? services.Host.Require(name) : services.Host.Ready();
         if ((body.Prompt is null) == (body.Messages is null))
             throw SteerException.InvalidRequest("Give exactly one of 'prompt' and 'messages'.", body.Prompt is null ? "prompt" : "messages");
-        string? rendered = null;
-        PromptEncoding encoding;
-        if (body.Prompt is { } prompt)
-        {
-            encoding = model.Prompts.EncodeText(prompt, body.AddSpecialTokens ?? true);
-        }
-        else
-        {
-            var chat = ChatRequestValidator.Validate(new ChatCompletionRequest { Model = model.Name, Messages = body.Messages, ChatTemplateKwargs = body.ChatTemplateKwargs });
-            rendered = model.Prompts.Render(chat.Messages, [.. chat.Messages.Select(m => m.Content)], chat.ChatTemplateKwargs, body.AddGenerationPrompt ?? true);
-            encoding = body.AddSpecialTokens is { } add ? model.Prompts.EncodeText(rendered, add) : model.Prompts.Encode(rendered);
-        }
-        var ids = encoding.Ids;
+        // The pipeline of the generation endpoints, GUIDE tags taken out: the ids and offsets are those a request would run.
+        var chat = body.Messages is null ? null
+            : ChatRequestValidator.Validate(new ChatCompletionRequest { Model = model.Name, Messages = body.Messages, ChatTemplateKwargs = body.ChatTemplateKwargs });
+        var prompt = chat is null
+            ? model.Pipeline.Text(body.Prompt!, null, "prompt", model.MaxContext, addSpecialTokens: body.AddSpecialTokens ?? true)
+            : model.Pipeline.Chat(PromptInputs.Chat(chat.Messages, chat.ChatTemplateKwargs, body.AddGenerationPrompt ?? true, body.AddSpecialTokens), null, model.MaxContext);
+        string? rendered = chat is null ? null : prompt.Text;
+        var ids = prompt.Ids;
         var strs = ids.Select(i => model.Tokenizer.IdToToken(i) ?? "").ToList();
-        var offsets = encoding.Offsets.Select(o => new[] { o.Start, o.End }).ToList();
+        var offsets = prompt.Tokens!.TokenOffsets.Select(o => new[] { o.Start, o.End }).ToList();
         return TypedResults.Ok(new TokenizeResponse(ids, strs, offsets, ids.Length, model.MaxContext, rendered));
     }
 

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 using SteerServer.Models.Errors;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
-using SteerServer.Models.Tokenization;
 using SteerServer.Server.Hub;
 using SteerServer.Server.Options;
 using SteerServer.Steering;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Hosting;
 
@@ -29,28 +29,25 @@ public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, 
         try
         {
             var config = model.Config;
-            var tokenizer = Tokenizer.Load(dir);
-            var prompts = PromptRenderer.Load(dir, tokenizer);
             int maxContext = o.MaxContext > 0 ? o.MaxContext : config.MaxPositionEmbeddings;
             if (maxContext > config.MaxPositionEmbeddings)
                 throw SteerException.InvalidModel("SteerServer:Model:MaxContext", $"{maxContext} exceeds the model's max_position_embeddings ({config.MaxPositionEmbeddings})");
             HeadConfig? defaultHeads = null;
             if (!string.IsNullOrEmpty(o.DefaultHeadConfig))
                 defaultHeads = HeadConfig.Parse(ReadFile(o.DefaultHeadConfig, "SteerServer:Model:DefaultHeadConfig"), "SteerServer:Model:DefaultHeadConfig");
-            var limits = new SteeringLimits(config.NumHiddenLayers, config.NumAttentionHeads, defaultHeads);
-            defaultHeads?.Validate(limits);
             JsonElement defaultSteering = default;
             if (!string.IsNullOrEmpty(o.DefaultSteering))
             {
                 using var doc = JsonDocument.Parse(ReadFile(o.DefaultSteering, "SteerServer:Model:DefaultSteering"));
                 defaultSteering = doc.RootElement.Clone();
-                SteeringRequest.Parse(defaultSteering, limits, "SteerServer:Model:DefaultSteering"); // fail at start, not per request
             }
+            // Parses the default steering once: a bad file fails the start, not every request.
+            var pipeline = PromptPipeline.Load(dir, config, maxContext, defaultHeads, defaultSteering, "SteerServer:Model:DefaultSteering");
             logger.LogInformation(
                 "Loaded {Name} from {Dir} in {Seconds:F1} s: {Architecture}, {Layers} layers, {Heads} heads ({KvHeads} KV), vocab {Vocab}, context {Context}, dtype {DType}",
                 host.Name, dir, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, config.Architecture, config.NumHiddenLayers,
                 config.NumAttentionHeads, config.NumKeyValueHeads, config.VocabSize, maxContext, string.IsNullOrEmpty(o.DType) ? "as stored" : o.DType);
-            return new ServedModel(host.Name, model, tokenizer, prompts, maxContext, limits, defaultSteering);
+            return new ServedModel(host.Name, model, pipeline);
         }
         catch
         {

@@ -41,14 +41,6 @@ public static class GuideTags
         return new GuideExtraction(cleaned, spans);
     }
 
-    /// <summary>True when <paramref name="text"/> contains any GUIDE tag (opening or closing).</summary>
-    public static bool ContainsTag(string text)
-    {
-        foreach (var (tag, _) in Opens) if (text.Contains(tag, StringComparison.Ordinal)) return true;
-        foreach (var (tag, _) in Closes) if (text.Contains(tag, StringComparison.Ordinal)) return true;
-        return false;
-    }
-
     /// <summary>
     /// Removes the tags of one content (or one text part, <paramref name="partIndex"/> ≥ 0, for array contents);
     /// appends its spans to <paramref name="spans"/>; returns the cleaned text. <paramref name="param"/> names it in errors.

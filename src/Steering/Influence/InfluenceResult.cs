@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
 
 namespace SteerServer.Steering.Influence;
@@ -28,6 +27,4 @@ public sealed record InfluenceResult(InfluenceMetric Metric, IReadOnlyList<int> 
         w.WriteEndArray();
         w.WriteEndObject();
     }
-
-    public JsonObject ToJson() => SteeringJsonText.ToNode(WriteTo);
 }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using SteerServer.Models.Inference;
-using SteerServer.Models.Templates;
-using SteerServer.Models.Tokenization;
+using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Steering.Profiling;
 
@@ -90,9 +89,7 @@ public static class ProfileRunner
             throw Models.Errors.SteerException.InvalidRequest($"--alpha must be a finite number > 0, got {options.Alpha}", "alpha");
         var config = model.Config;
         var lines = ProfileTaskFile.Load(settings.TasksPath);
-        var tokenizer = Tokenizer.Load(model.Directory);
-        var chat = lines.Any(l => l.Messages is not null) ? ChatPrompt.Load(model.Directory) : null;
-        var examples = ProfileExampleBuilder.Build(lines, tokenizer, chat, config.MaxPositionEmbeddings);
+        var examples = ProfileExampleBuilder.Build(lines, PromptPipeline.Load(model.Directory, config));
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var measurer = new HeadMeasurer(model.Backend, examples, options.ScalePosition, options.Alpha);

@@ -40,44 +40,4 @@ public sealed class TokenizedPrompt
     /// <summary>A chat prompt rendered with the template engine's provenance (<c>ChatPrompt.RenderWithSpans</c>): exact content runs.</summary>
     public static TokenizedPrompt FromTemplate(RenderedPrompt rendered, IReadOnlyList<(int Start, int End)> tokenOffsets) =>
         new(rendered.Text, tokenOffsets, [.. rendered.Spans.Select(s => new ContentRun(s.MessageIndex, s.PartIndex, s.ContentUtf16Start, s.Utf16Start, s.Utf16Length))]);
-
-    /// <summary>
-    /// A chat prompt whose provenance is not known from the template engine. Content runs come from
-    /// <paramref name="markedText"/> (see <see cref="ContentMarkers"/>) when given and consistent; otherwise each
-    /// content is searched in order in the text, starting after the previous message's match (verbatim first,
-    /// then trimmed, for templates that trim).
-    /// </summary>
-    public static TokenizedPrompt ForMessages(string text, IReadOnlyList<(int Start, int End)> tokenOffsets,
-                                              IReadOnlyList<string?> contents, string? markedText = null)
-    {
-        if (markedText is not null && ContentMarkers.Locate(text, markedText, contents.Count) is { } exact)
-            return new TokenizedPrompt(text, tokenOffsets, exact);
-        return new TokenizedPrompt(text, tokenOffsets, SearchInOrder(text, contents));
-    }
-
-    private static List<ContentRun> SearchInOrder(string text, IReadOnlyList<string?> contents)
-    {
-        var runs = new List<ContentRun>();
-        int cursor = 0;
-        for (int m = 0; m < contents.Count; m++)
-        {
-            string? content = contents[m];
-            if (string.IsNullOrEmpty(content)) continue;
-            int at = text.IndexOf(content, cursor, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                runs.Add(new ContentRun(m, -1, 0, at, content.Length));
-                cursor = at + content.Length;
-                continue;
-            }
-            string trimmed = content.Trim();
-            if (trimmed.Length == 0) continue;
-            at = text.IndexOf(trimmed, cursor, StringComparison.Ordinal);
-            if (at < 0) continue;
-            int lead = content.Length - content.TrimStart().Length;
-            runs.Add(new ContentRun(m, -1, lead, at, trimmed.Length));
-            cursor = at + trimmed.Length;
-        }
-        return runs;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SteerServer.Models.Templates;
 using SteerServer.Models.Tokenization;
+using SteerServer.Steering.Preparation;
 using SteerServer.Steering.Profiling;
 using SteerServer.TestData;
 
@@ -76,8 +77,7 @@ public sealed class ProfileRunnerTests : IDisposable
         // 4. Re-measuring the top head alone, from scratch (no reused prefix), reproduces its recorded score.
         var top = result.Rankings[0].Heads[0];
         var model = ProfilingModels.Stories260K;
-        var examples = ProfileExampleBuilder.Build(ProfileTaskFile.Load(TasksFile), Tokenizer.Load(model.Directory),
-                                                   ChatPrompt.Load(model.Directory), 512);
+        var examples = ProfileExampleBuilder.Build(ProfileTaskFile.Load(TasksFile), PromptPipeline.Load(model.Directory, model.Config));
         var measurer = new HeadMeasurer(model.Backend, examples, ScalePosition.Exclude, 0.01);
         var again = new HeadProfiler(measurer).Reduce(measurer.MeasureFromScratch(new Dictionary<int, int[]> { [top.Layer] = [top.Head] }));
         Assert.Equal(top.Score, again["name"].LogProbDelta, 1e-4);
@@ -102,10 +102,11 @@ public sealed class ProfileRunnerTests : IDisposable
     public void ExamplesSplitPromptAndTargetAtTheTokenBoundary()
     {
         var model = ProfilingModels.Stories260K;
-        var tokenizer = Tokenizer.Load(model.Directory);
+        var pipeline = PromptPipeline.Load(model.Directory, model.Config);
+        var tokenizer = pipeline.Tokenizer;
         var line = ProfileTaskFile.Parse(
             "{\"task\":\"t\",\"prompt\":\"Lily had a dog named Max. Lily\",\"substrings\":[\"dog named Max\"],\"target\":\" and Max\"}", "f")[0];
-        var e = ProfileExampleBuilder.Build(line, tokenizer, null, 512);
+        var e = ProfileExampleBuilder.Build(line, pipeline);
         Assert.Equal(tokenizer.Encode("Lily had a dog named Max. Lily").Ids, e.PromptIds);
         Assert.Equal(tokenizer.Encode("Lily had a dog named Max. Lily and Max").Ids.Skip(e.PromptIds.Length), e.TargetIds);
         Assert.Equal("and Max", tokenizer.Decode(e.TargetIds, skipSpecialTokens: true).Trim());
@@ -114,11 +115,11 @@ public sealed class ProfileRunnerTests : IDisposable
 
         var messages = ProfileTaskFile.Parse(
             "{\"task\":\"t\",\"messages\":[{\"role\":\"user\",\"content\":\"Lily had a dog named Max.\"}],\"substrings\":[\"Max\"],\"target\":\" Max\"}", "f")[0];
-        var m = ProfileExampleBuilder.Build(messages, tokenizer, ChatPrompt.Load(model.Directory), 512);
+        var m = ProfileExampleBuilder.Build(messages, pipeline);
         Assert.Equal(tokenizer.Encode("Lily had a dog named Max.").Ids, m.PromptIds); // plain format: the content as is
 
         var missing = ProfileTaskFile.Parse("{\"task\":\"t\",\"prompt\":\"Lily had a dog.\",\"substrings\":[\"cat\"],\"target\":\" Lily\"}", "f")[0];
-        var error = Assert.Throws<Models.Errors.SteerException>(() => ProfileExampleBuilder.Build(missing, tokenizer, null, 512));
+        var error = Assert.Throws<Models.Errors.SteerException>(() => ProfileExampleBuilder.Build(missing, pipeline));
         Assert.Contains("f:1", error.Message);
         Assert.Contains("not found", error.Message);
     }

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SteerServer.Server.Hosting;
+using SteerServer.Server.Validation;
+using SteerServer.Steering.Influence;
+using SteerServer.Steering.Preparation;
+
+namespace SteerServer.Server.Endpoints;
+
+/// <summary>Validated requests → the <see cref="PromptPipeline"/>'s inputs, and the Influence pass of a prepared prompt.</summary>
+public static class PromptInputs
+{
+    /// <summary>The messages as the chat template sees them (<c>tool_calls</c> and kwargs as JSON).</summary>
+    public static ChatInput Chat(IReadOnlyList<PromptMessage> messages, IReadOnlyDictionary<string, JsonElement>? kwargs,
+        bool addGenerationPrompt = true, bool? addSpecialTokens = null)
+    {
+        var list = new List<IReadOnlyDictionary<string, object?>>(messages.Count);
+        foreach (var m in messages)
+        {
+            var d = new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content };
+            if (m.Name is not null) d["name"] = m.Name;
+            if (m.ToolCalls is { } calls) d["tool_calls"] = JsonNode.Parse(calls.GetRawText());
+            if (m.ToolCallId is not null) d["tool_call_id"] = m.ToolCallId;
+            list.Add(d);
+        }
+        var extra = kwargs?.ToDictionary(kv => kv.Key, kv => (object?)JsonNode.Parse(kv.Value.GetRawText()));
+        return new ChatInput(list, null, addGenerationPrompt, extra, addSpecialTokens);
+    }
+
+    /// <summary>
+    /// Runs the Influence pass the prompt's plan asks for, or returns null. It runs on the request thread for now; the
+    /// worker is to schedule it as a job of its own (issue 12, item 3).
+    /// </summary>
+    public static InfluenceResult? RunInfluence(ServedModel model, PreparedPrompt prompt) =>
+        prompt.Plan.Influence is { } plan ? InfluenceRunner.Run(model.Model.Backend, plan, prompt.Ids) : null;
+}
