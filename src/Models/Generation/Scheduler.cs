@@ -44,6 +44,9 @@ public sealed class Scheduler
     public int MaxBatch { get; }
     public long MaxKvTokens { get; }
 
+    /// <summary>KV positions reserved by the running batch (read by the metrics from another thread).</summary>
+    public long ReservedKvTokens => Volatile.Read(ref reservedKv);
+
     /// <summary>Sequences in the running batch.</summary>
     public int Count => active.Count;
 

@@ -32,6 +32,8 @@ internal static class ServeCommand
         ["max-sequences"] = "SteerServer:Limits:MaxSequences",
         ["log-prompts"] = "SteerServer:Logging:LogPrompts",
         ["log-format"] = "SteerServer:Logging:Format",
+        ["otlp-traces-endpoint"] = "SteerServer:Telemetry:OtlpTracesEndpoint",
+        ["otlp-metrics-endpoint"] = "SteerServer:Telemetry:OtlpMetricsEndpoint",
         ["hub-endpoint"] = "SteerServer:Hub:Endpoint",
         ["revision"] = "SteerServer:Hub:Revision",
         ["hf-cache"] = "SteerServer:Hub:CacheDir",

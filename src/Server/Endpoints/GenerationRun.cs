@@ -22,14 +22,17 @@ public sealed class GenerationRun : IDisposable
     private readonly long started = Stopwatch.GetTimestamp();
     private long firstTokenAt;
     private long lastTokenAt;
+    private readonly long[] choiceTokenAt; // per choice: when its last token arrived (inter-token latency)
 
-    private GenerationRun(GenerationServices services, HttpContext context, CancellationTokenSource cancellation, GenerationJob job, int[] lastPromptIds)
+    private GenerationRun(GenerationServices services, HttpContext context, CancellationTokenSource cancellation, GenerationJob job, int[] lastPromptIds, int promptTokens)
     {
         this.services = services;
         this.context = context;
         this.cancellation = cancellation;
         Job = job;
         LastPromptIds = lastPromptIds;
+        PromptTokens = promptTokens;
+        choiceTokenAt = new long[lastPromptIds.Length];
     }
 
     public GenerationJob Job { get; }
@@ -38,6 +41,9 @@ public sealed class GenerationRun : IDisposable
     public int[] LastPromptIds { get; }
 
     public int Choices => Job.Sequences.Count;
+
+    /// <summary>Prompt tokens of the request, every prompt once (not per choice).</summary>
+    public int PromptTokens { get; }
 
     public CancellationToken Token => cancellation.Token;
 
@@ -88,7 +94,7 @@ public sealed class GenerationRun : IDisposable
                 null, "rate_limit_exceeded");
         }
         if (prompts.Any(p => p.Plan.Offsets is not null)) services.Metrics.Steered();
-        return new GenerationRun(services, context, cts, job, lastIds);
+        return new GenerationRun(services, context, cts, job, lastIds, prompts.Sum(p => p.Ids.Length));
     }
 
     /// <summary>
@@ -122,6 +128,14 @@ public sealed class GenerationRun : IDisposable
                     firstTokenAt = lastTokenAt;
                     services.Metrics.TimeToFirstToken(Stopwatch.GetElapsedTime(started, firstTokenAt));
                 }
+                ref long previous = ref choiceTokenAt[update.Index];
+                if (previous != 0)
+                {
+                    // An update may carry several tokens (held back by the detokenizer or a stop string): share the gap.
+                    var gap = Stopwatch.GetElapsedTime(previous, lastTokenAt) / update.Tokens.Count;
+                    for (int t = 0; t < update.Tokens.Count; t++) services.Metrics.InterTokenLatency(gap);
+                }
+                previous = lastTokenAt;
             }
             if (update.Finish is { } finish)
             {
@@ -142,16 +156,12 @@ public sealed class GenerationRun : IDisposable
             }
             yield return update;
         }
-        var total = Stopwatch.GetElapsedTime(started);
-        services.Metrics.RequestDuration(total);
-        if (firstTokenAt != 0 && lastTokenAt > firstTokenAt)
-        {
-            int tokens = Math.Max(1, Job.Sequences.Max(s => s.Generated.Count) - 1);
-            services.Metrics.TimePerOutputToken(Stopwatch.GetElapsedTime(firstTokenAt, lastTokenAt) / tokens);
-        }
+        services.Metrics.RequestDuration(Stopwatch.GetElapsedTime(started));
+        int generated = Job.Sequences.Sum(s => s.Generated.Count);
+        services.Metrics.RequestTokens(PromptTokens, generated);
         var log = RequestLog.For(context);
         log.TimeToFirstTokenMs = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt).TotalMilliseconds;
-        int afterFirst = Job.Sequences.Sum(s => s.Generated.Count) - Choices;
+        int afterFirst = generated - Choices;
         if (afterFirst > 0 && lastTokenAt > firstTokenAt)
             log.TokensPerSecond = afterFirst / Stopwatch.GetElapsedTime(firstTokenAt, lastTokenAt).TotalSeconds;
     }

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SteerServer.Server.Contracts;
 using SteerServer.Server.Hosting;
-using SteerServer.Server.Observability;
 using SteerServer.Server.Options;
 
 namespace SteerServer.Server.Endpoints;
@@ -14,7 +13,8 @@ public static class OperationsEndpoints
     {
         var api = app.MapGroup("").WithTags("Operations");
         api.MapGet("/health", Health).WithName("Health").WithSummary("Readiness and liveness: 200 when the model is loaded and the server accepts requests");
-        api.MapGet("/metrics", Metrics).WithName("Metrics").WithSummary("Prometheus text exposition format").Produces<string>(200, "text/plain");
+        api.MapPrometheusScrapingEndpoint("/metrics").WithName("Metrics")
+            .WithSummary("Prometheus text exposition format (OpenTelemetry): steerserver_*, http_server_*, dotnet_* series");
         return app;
     }
 
@@ -26,7 +26,4 @@ public static class OperationsEndpoints
         context.Response.Headers.RetryAfter = queue.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Json(body, ApiJsonContext.Default.HealthResponse, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
-
-    public static ContentHttpResult Metrics(PrometheusExporter exporter) =>
-        TypedResults.Text(exporter.Render(), PrometheusExporter.ContentType);
 }

@@ -9,7 +9,8 @@ namespace SteerServer.Server.Hosting;
 
 /// <summary>
 /// When API keys are configured, <c>/v1/*</c>, <c>/tokenize</c> and <c>/detokenize</c> need
-/// <c>Authorization: Bearer &lt;key&gt;</c>; <c>/health</c>, <c>/metrics</c> and Swagger stay open.
+/// <c>Authorization: Bearer &lt;key&gt;</c>, and so does <c>/metrics</c> with <c>SteerServer:Auth:ProtectMetrics</c>;
+/// <c>/health</c> and Swagger stay open.
 /// Keys are compared as SHA-256 digests with <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither
 /// the content nor the length of a key leaks through timing.
 /// </summary>
@@ -17,10 +18,12 @@ public sealed class ApiKeyMiddleware
 {
     private readonly RequestDelegate next;
     private readonly byte[][] keyDigests;
+    private readonly bool protectMetrics;
 
     public ApiKeyMiddleware(RequestDelegate next, IOptions<AuthOptions> options)
     {
         this.next = next;
+        protectMetrics = options.Value.ProtectMetrics;
         keyDigests = options.Value.ApiKeys.Where(k => !string.IsNullOrEmpty(k)).Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
     }
 
@@ -37,8 +40,9 @@ public sealed class ApiKeyMiddleware
             null, "invalid_api_key"));
     }
 
-    private static bool IsProtected(PathString path) =>
-        path.StartsWithSegments("/v1") || path.StartsWithSegments("/tokenize") || path.StartsWithSegments("/detokenize");
+    private bool IsProtected(PathString path) =>
+        path.StartsWithSegments("/v1") || path.StartsWithSegments("/tokenize") || path.StartsWithSegments("/detokenize")
+        || (protectMetrics && path.StartsWithSegments("/metrics"));
 
     private bool Authorized(string header)
     {

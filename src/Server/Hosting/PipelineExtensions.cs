@@ -10,8 +10,6 @@ public static class PipelineExtensions
 {
     public static WebApplication UseSteerServer(this WebApplication app)
     {
-        // Created now, not at the first scrape: a listener only sees measurements made after it starts.
-        app.Services.GetRequiredService<Observability.PrometheusExporter>();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseSteerServerRequestLogging(); // outside the exception handler: it logs the status the client finally gets
         app.UseMiddleware<RequestMetricsMiddleware>();

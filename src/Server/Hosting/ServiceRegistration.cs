@@ -14,6 +14,7 @@ public static class ServiceRegistration
     public static WebApplicationBuilder AddSteerServer(this WebApplicationBuilder builder)
     {
         builder.AddSteerServerLogging();
+        builder.AddSteerServerTelemetry();
         var services = builder.Services;
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section)
             .Validate(o => o.Threads >= 0 && o.MaxContext >= 0, "SteerServer:Model:Threads and MaxContext must be ≥ 0").ValidateOnStart();
@@ -42,9 +43,6 @@ public static class ServiceRegistration
         services.AddExceptionHandler<SteerExceptionHandler>();
         services.AddSingleton<ErrorWriter>();
 
-        services.AddMetrics();
-        services.AddSingleton<ServerMetrics>();
-        services.AddSingleton<PrometheusExporter>();
 
         services.AddHttpClient(ModelLocator.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });

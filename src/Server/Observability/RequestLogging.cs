@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -45,8 +46,7 @@ public static class RequestLogging
     private static LogEventLevel Level(HttpContext context, double elapsedMs, Exception? error)
     {
         if (error is not null || context.Response.StatusCode >= 500) return LogEventLevel.Error;
-        var path = context.Request.Path;
-        return path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") ? LogEventLevel.Debug : LogEventLevel.Information;
+        return Telemetry.IsProbe(context.Request.Path) ? LogEventLevel.Debug : LogEventLevel.Information;
     }
 
     private static void Enrich(IDiagnosticContext diagnostics, HttpContext context)
@@ -63,5 +63,18 @@ public static class RequestLogging
         if (log.FinishReason is not null) diagnostics.Set("FinishReason", log.FinishReason);
         if (log.TimeToFirstTokenMs is { } ttft) diagnostics.Set("TtftMs", Math.Round(ttft, 1));
         if (log.TokensPerSecond is { } rate) diagnostics.Set("TokensPerSecond", Math.Round(rate, 1));
+        TagTrace(log);
+    }
+
+    /// <summary>The same facts on the request's trace span (OpenTelemetry GenAI names), when tracing is on.</summary>
+    private static void TagTrace(RequestLog log)
+    {
+        if (Activity.Current is not { IsAllDataRequested: true } span) return;
+        span.SetTag("gen_ai.response.model", log.Model);
+        span.SetTag("gen_ai.usage.input_tokens", log.PromptTokens);
+        span.SetTag("gen_ai.usage.output_tokens", log.CompletionTokens);
+        if (log.FinishReason is not null) span.SetTag("gen_ai.response.finish_reasons", log.FinishReason);
+        if (log.TimeToFirstTokenMs is { } ttft) span.SetTag("gen_ai.latency.time_to_first_token", ttft / 1000);
+        span.SetTag("steerserver.steered", log.Steered);
     }
 }

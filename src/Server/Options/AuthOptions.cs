@@ -7,4 +7,7 @@ public sealed class AuthOptions
 
     /// <summary>Accepted bearer keys (environment: <c>SteerServer__Auth__ApiKeys__0</c>, ...).</summary>
     public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Also require a key for <c>/metrics</c> (Prometheus then sends it as a bearer token). Off: scrapers need none.</summary>
+    public bool ProtectMetrics { get; set; }
 }

@@ -66,6 +66,7 @@ public sealed class ModelWorker(
         long kvBudget = o.MaxKvTokens > 0 ? o.MaxKvTokens : (long)o.MaxBatch * model.MaxContext;
         var scheduler = new Scheduler(model.Model.Backend, o.MaxBatch, kvBudget);
         scheduler.Completed = OnCompleted;
+        metrics.KvCacheUsage = () => Math.Min(1.0, (double)scheduler.ReservedKvTokens / scheduler.MaxKvTokens);
         var pending = new Queue<Sequence>(); // sequences of an admitted job still waiting for a batch slot
         logger.LogInformation("Worker ready: max batch {MaxBatch}, KV budget {Kv} positions, queue {Queue}", o.MaxBatch, kvBudget, queue.Capacity);
         while (true)
@@ -92,6 +93,7 @@ public sealed class ModelWorker(
             Volatile.Write(ref running, scheduler.Count);
         }
         Volatile.Write(ref running, 0);
+        metrics.KvCacheUsage = null;
     }
 
     private void Admit(Scheduler scheduler, Queue<Sequence> pending)

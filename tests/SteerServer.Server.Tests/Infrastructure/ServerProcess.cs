@@ -21,7 +21,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>Starts <c>serve --model stories260K --urls http://127.0.0.1:0</c> plus <paramref name="flags"/>, and waits for <c>/health</c>.</summary>
-    public static async Task<ServerProcess> StartAsync(params string[] flags)
+    public static Task<ServerProcess> StartAsync(params string[] flags) => StartAsync(new Dictionary<string, string>(), flags);
+
+    /// <summary>The same with extra environment variables (e.g. OpenTelemetry's <c>OTEL_*</c>).</summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] flags)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -30,6 +33,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SteerServer.dll"));
         foreach (var a in new[] { "serve", "--model", TestDataPaths.Models(ServerFactory.ModelName), "--urls", "http://127.0.0.1:0" }.Concat(flags))
             info.ArgumentList.Add(a);
