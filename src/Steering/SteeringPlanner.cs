@@ -158,17 +158,7 @@ public static class SteeringPlanner
                 "Invalid 'steering.influence': it needs a span; tag one with <?-> … <-?> in a message or give 'substrings'.",
                 "steering.influence");
         InfluenceRunner.CheckSize(limits.NumLayers, promptLength);
-        var plan = new InfluencePlan(metric, ranges, request.DeltaInfluence, null);
-        if (request.DeltaInfluence == 0) return plan;
-        var offsets = new AttentionOffsets(limits.NumLayers, limits.NumHeads, promptLength, steerDecode: false);
-        float[] indicator = plan.Indicator(promptLength);
-        for (int l = 0; l < limits.NumLayers; l++)
-            for (int h = 0; h < limits.NumHeads; h++)
-            {
-                var row = offsets.GetOrCreate(l, h);
-                for (int j = 0; j < promptLength; j++) row[j] = (float)(indicator[j] * request.DeltaInfluence);
-            }
-        return plan with { PassOffsets = offsets };
+        return InfluencePlan.Create(metric, ranges, request.DeltaInfluence, limits.NumLayers, limits.NumHeads, promptLength);
     }
 
     private static void AddInto(float[] row, float[] add)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using SteerServer.Models.Inference;
+using SteerServer.Models.Kernels;
 using SteerServer.TestData;
 
 namespace SteerServer.Models.Tests.Inference;
@@ -10,8 +11,8 @@ namespace SteerServer.Models.Tests.Inference;
 /// </summary>
 internal static class ModelCache
 {
-    private static readonly ConcurrentDictionary<string, Lazy<Model>> models = new();
+    private static readonly ConcurrentDictionary<(string, DType?), Lazy<Model>> models = new();
 
-    public static Model Get(string name) =>
-        models.GetOrAdd(name, n => new Lazy<Model>(() => Model.Load(TestDataPaths.Models(n)))).Value;
+    public static Model Get(string name, DType? dtype = null) =>
+        models.GetOrAdd((name, dtype), k => new Lazy<Model>(() => Model.Load(TestDataPaths.Models(k.Item1), new ModelLoadOptions { DType = k.Item2 }))).Value;
 }
