@@ -77,6 +77,19 @@ public sealed unsafe class Checkpoint : IDisposable
         return new WeightMatrix(dtype, rows, cols, file.GetPointer(info), file);
     }
 
+    /// <summary>
+    /// The stored bytes of a tensor of exactly <paramref name="shape"/> (<see cref="TensorInfo.ByteLength"/> of them, in
+    /// <paramref name="dtype"/>): memory-mapped, valid until <see cref="Dispose"/>. For backends that copy weights to a device.
+    /// </summary>
+    public byte* GetData(string name, long[] shape, out DType dtype)
+    {
+        var file = Find(name);
+        var info = file.Tensors[name];
+        CheckShape(file, info, shape);
+        dtype = WeightDType(file, info);
+        return file.GetPointer(info);
+    }
+
     /// <summary>A 1-D tensor of <paramref name="length"/> values, copied and converted to f32.</summary>
     public float[] GetVector(string name, int length)
     {
