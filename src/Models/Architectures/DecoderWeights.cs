@@ -15,6 +15,11 @@ public sealed class DecoderWeights
     public required float[] Norm { get; init; }                    // [hiddenSize] final RMSNorm
     public required WeightMatrix LmHead { get; init; }             // [vocabSize, hiddenSize] (== EmbedTokens when tied)
 
+    /// <summary>Bytes of weights one decode step reads: every layer matrix and the output projection (one embedding row aside).</summary>
+    public long DecodeBytesPerToken =>
+        Layers.Sum(l => l.QProj.ByteSize + l.KProj.ByteSize + l.VProj.ByteSize + l.OProj.ByteSize + l.GateProj.ByteSize + l.UpProj.ByteSize + l.DownProj.ByteSize)
+        + LmHead.ByteSize;
+
     /// <summary>Loads every weight of <paramref name="config"/>/<paramref name="traits"/> from <paramref name="checkpoint"/>, checking names and shapes.</summary>
     public static DecoderWeights Load(Checkpoint checkpoint, ModelConfig config, ArchitectureTraits traits, Func<WeightMatrix, WeightMatrix>? convert = null)
     {

@@ -21,7 +21,13 @@ public static class RandomModel
         ["smollm2-135m"] = new("llama", "LlamaForCausalLM", 576, 1536, 30, 9, 3, 49152, Tied: true, QkvBias: false, RopeTheta: 100000, RmsNormEps: 1e-5, MaxPositions: 8192, BosTokenId: 1, EosTokenId: 2),
         ["stories15m"] = new("llama", "LlamaForCausalLM", 288, 768, 6, 6, 6, 32000, Tied: false, QkvBias: false, RopeTheta: 10000, RmsNormEps: 1e-5, MaxPositions: 256, BosTokenId: 1, EosTokenId: 2),
         ["qwen2.5-0.5b"] = new("qwen2", "Qwen2ForCausalLM", 896, 4864, 24, 14, 2, 151936, Tied: true, QkvBias: true, RopeTheta: 1000000, RmsNormEps: 1e-6, MaxPositions: 32768, BosTokenId: 151643, EosTokenId: 151645),
+        ["qwen2.5-1.5b"] = new("qwen2", "Qwen2ForCausalLM", 1536, 8960, 28, 12, 2, 151936, Tied: true, QkvBias: true, RopeTheta: 1000000, RmsNormEps: 1e-6, MaxPositions: 32768, BosTokenId: 151643, EosTokenId: 151645),
+        ["qwen3-0.6b"] = new("qwen3", "Qwen3ForCausalLM", 1024, 3072, 28, 16, 8, 151936, Tied: true, QkvBias: false, RopeTheta: 1000000, RmsNormEps: 1e-6, MaxPositions: 40960, BosTokenId: 151643, EosTokenId: 151645) { HeadDim = 128 },
+        ["llama-3.2-1b"] = new("llama", "LlamaForCausalLM", 2048, 8192, 16, 32, 8, 128256, Tied: true, QkvBias: false, RopeTheta: 500000, RmsNormEps: 1e-5, MaxPositions: 131072, BosTokenId: 128000, EosTokenId: 128009) { RopeScaling = Llama3Scaling(32) },
+        ["llama-3.1-8b"] = new("llama", "LlamaForCausalLM", 4096, 14336, 32, 32, 8, 128256, Tied: false, QkvBias: false, RopeTheta: 500000, RmsNormEps: 1e-5, MaxPositions: 131072, BosTokenId: 128000, EosTokenId: 128009) { RopeScaling = Llama3Scaling(8) },
     };
+
+    private static RopeScaling Llama3Scaling(double factor) => new("llama3", factor, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192);
 
     /// <summary>
     /// The directory of a random model of <paramref name="shape"/> stored in <paramref name="dtype"/> (f32, bf16, f16),
@@ -67,7 +73,17 @@ public static class RandomModel
             ["initializer_range"] = 0.02,
             ["torch_dtype"] = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" },
         };
-        if (s.ModelType == "qwen2")
+        if (s.HeadDim is int headDim) config["head_dim"] = headDim;
+        if (s.RopeScaling is { } rs)
+            config["rope_scaling"] = new JsonObject
+            {
+                ["rope_type"] = rs.RopeType,
+                ["factor"] = rs.Factor,
+                ["low_freq_factor"] = rs.LowFreqFactor,
+                ["high_freq_factor"] = rs.HighFreqFactor,
+                ["original_max_position_embeddings"] = rs.OriginalMaxPositionEmbeddings,
+            };
+        if (s.ModelType is "qwen2" or "qwen3")
         {
             config["sliding_window"] = s.MaxPositions;
             config["use_sliding_window"] = false;
@@ -82,7 +98,7 @@ public static class RandomModel
 
     private static List<(string Name, long[] Shape, Fill Fill)> Tensors(RandomModelShape s)
     {
-        int h = s.HiddenSize, hd = s.HiddenSize / s.NumAttentionHeads;
+        int h = s.HiddenSize, hd = s.HeadDimension;
         int q = s.NumAttentionHeads * hd, kv = s.NumKeyValueHeads * hd;
         var list = new List<(string, long[], Fill)> { ("model.embed_tokens.weight", [s.VocabSize, h], Fill.Normal) };
         for (int l = 0; l < s.NumHiddenLayers; l++)
@@ -97,6 +113,11 @@ public static class RandomModel
                 list.Add((p + "self_attn.q_proj.bias", [q], Fill.Normal));
                 list.Add((p + "self_attn.k_proj.bias", [kv], Fill.Normal));
                 list.Add((p + "self_attn.v_proj.bias", [kv], Fill.Normal));
+            }
+            if (s.QkNorm)
+            {
+                list.Add((p + "self_attn.q_norm.weight", [hd], Fill.Ones));
+                list.Add((p + "self_attn.k_norm.weight", [hd], Fill.Ones));
             }
             list.Add((p + "self_attn.o_proj.weight", [h, q], Fill.Normal));
             list.Add((p + "post_attention_layernorm.weight", [h], Fill.Ones));
