@@ -94,6 +94,61 @@ public static unsafe class Quantize
     }
 
     /// <summary>
+    /// Activations for a q4 product (as llama.cpp's Q8_K): int8 values with one scale per super-block of
+    /// <see cref="MatMulQ4.SuperCols"/> (the last may be shorter), <c>d = max|x| / 127</c>, and the sum of each
+    /// 32-value sub-block's values (the weights' mins multiply them), then a zero. Identical in every variant.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RowQ8_K(float* x, int length, sbyte* q, float* d, short* sums, KernelVariant variant)
+    {
+        bool vector = variant is KernelVariant.V512 or KernelVariant.V256 && Vector256.IsHardwareAccelerated;
+        for (int start = 0, sb = 0; start < length; start += MatMulQ4.SuperCols, sb++)
+        {
+            int end = Math.Min(length, start + MatMulQ4.SuperCols);
+            float amax = 0;
+            if (vector)
+            {
+                var m = Vector256<float>.Zero;
+                for (int j = start; j < end; j += 8) m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + j)));
+                var m4 = Vector128.Max(m.GetLower(), m.GetUpper());
+                amax = MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3]));
+            }
+            else
+                for (int j = start; j < end; j++) amax = MathF.Max(amax, MathF.Abs(x[j]));
+            float scale = amax / 127f;
+            d[sb] = scale;
+            float inv = scale != 0 ? 1f / scale : 0f;
+            for (int b = start; b < end; b += BlockSize)
+            {
+                int sum = 0;
+                if (vector)
+                {
+                    var iv = Vector256.Create(inv);
+                    var i0 = Vector256.ConvertToInt32(RoundAway(Vector256.Load(x + b) * iv));
+                    var i1 = Vector256.ConvertToInt32(RoundAway(Vector256.Load(x + b + 8) * iv));
+                    var i2 = Vector256.ConvertToInt32(RoundAway(Vector256.Load(x + b + 16) * iv));
+                    var i3 = Vector256.ConvertToInt32(RoundAway(Vector256.Load(x + b + 24) * iv));
+                    sum = Vector256.Sum(i0 + i1 + i2 + i3);
+                    var s0 = Vector256.Narrow(i0, i1);
+                    var s1 = Vector256.Narrow(i2, i3);
+                    Vector256.Narrow(s0, s1).Store(q + b); // int16 → int8 by truncation: the values fit
+                }
+                else
+                {
+                    for (int j = b; j < b + BlockSize; j++)
+                    {
+                        int v = (int)RoundAway(x[j] * inv);
+                        q[j] = (sbyte)v;
+                        sum += v;
+                    }
+                }
+                sums[b / BlockSize] = (short)sum;
+            }
+        }
+        sums[length / BlockSize] = 0;
+    }
+
+    /// <summary>
     /// q8_0 of one block of packed weights: the scale <c>max|x| / 127</c> rounded up to bf16 (what the packed layout
     /// stores), and the values quantised with that rounded scale, so |q| ≤ 127 and each error stays within half of the
     /// stored step. Returns the bf16 scale; the same values in every variant.

@@ -41,14 +41,14 @@ public sealed unsafe class WeightMatrix
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
-        if (dtype == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0)
-            throw new ArgumentException($"q8_0 needs a column count that is a multiple of {Kernels.Quantize.BlockSize}, got {cols}", nameof(cols));
+        if (dtype is DType.Q8_0 or DType.Q4 && cols % Kernels.Quantize.BlockSize != 0)
+            throw new ArgumentException($"{dtype} needs a column count that is a multiple of {Kernels.Quantize.BlockSize}, got {cols}", nameof(cols));
         DType = dtype;
         Rows = rows;
         Cols = cols;
         this.data = data;
         this.owner = owner;
-        IsPacked = packed || dtype == DType.Q8_0; // q8_0 has one layout
+        IsPacked = packed || dtype is DType.Q8_0 or DType.Q4; // the quantised dtypes have one layout
     }
 
     public DType DType { get; }
@@ -72,6 +72,7 @@ public sealed unsafe class WeightMatrix
             DType.F32 => elements * 4,
             DType.BF16 or DType.F16 => elements * 2,
             DType.Q8_0 => (rows + PanelRows - 1) / PanelRows * (long)(cols / Kernels.Quantize.BlockSize) * MatMulQ8_0.BlockBytes,
+            DType.Q4 => (rows + PanelRows - 1) / PanelRows * MatMulQ4.PanelBytes(cols),
             _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
         };
     }
@@ -94,7 +95,7 @@ public sealed unsafe class WeightMatrix
     {
         ArgumentNullException.ThrowIfNull(source);
         int rows = source.Rows, cols = source.Cols;
-        if (target == DType.Q8_0 && cols % Kernels.Quantize.BlockSize != 0) target = source.DType;
+        if (target is DType.Q8_0 or DType.Q4 && cols % Kernels.Quantize.BlockSize != 0) target = source.DType;
         if (source.DType == target && source.IsPacked) return source;
         long bytes = StorageBytes(target, rows, cols, packed: true);
         var (pointer, owner) = (arena ?? new WeightArena(Math.Max(bytes, 64))).Allocate(bytes);
@@ -121,6 +122,9 @@ public sealed unsafe class WeightMatrix
                         break;
                     case DType.Q8_0:
                         MatMulQ8_0.PackRow(pr, cols, dst + Q8PanelOffset(r / PanelRows, cols), lane);
+                        break;
+                    case DType.Q4:
+                        MatMulQ4.PackRow(pr, cols, dst + r / PanelRows * MatMulQ4.PanelBytes(cols), lane);
                         break;
                 }
             }
@@ -174,11 +178,22 @@ public sealed unsafe class WeightMatrix
                 for (int k = 0; k < job.PartCount; k++) new Span<float>(job.Parts[k].Y, n * job.Parts[k].Rows).Clear();
                 return;
             }
-            if (job.DType == DType.Q8_0)
+            if (job.DType == DType.Q4)
+            {
+                // int8 activations, a scale per 256 and sums per 32, made once; every panel reads them.
+                int supers = MatMulQ4.Supers(cols), stride = MatMulQ4.SumStride(cols);
+                var scratch = Q8Scratch.Get((long)n * cols / 2 + 1, (long)n * supers, (long)n * stride);
+                job.XQ8 = (sbyte*)scratch.Q;
+                job.XD = scratch.D;
+                job.XS = scratch.S;
+                for (int i = 0; i < n; i++)
+                    Kernels.Quantize.RowQ8_K(px + (long)i * cols, cols, job.XQ8 + (long)i * cols, job.XD + (long)i * supers, job.XS + (long)i * stride, job.Variant);
+            }
+            else if (job.DType == DType.Q8_0)
             {
                 // Quantise the activations once (int8 values held in int16, one scale per block); every panel reads them.
                 int blocks = cols / Kernels.Quantize.BlockSize;
-                var scratch = Q8Scratch.Get((long)n * cols, (long)n * blocks);
+                var scratch = Q8Scratch.Get((long)n * cols, (long)n * blocks, 0);
                 job.XQ = scratch.Q;
                 job.XD = scratch.D;
                 for (int i = 0; i < n; i++)
@@ -229,6 +244,9 @@ public sealed unsafe class WeightMatrix
             case DType.Q8_0:
                 MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, job.XD, part.Y, part.Rows, start, end, job.N);
                 break;
+            case DType.Q4:
+                MatMulQ4.Panels(job.Variant, part.W, job.Cols, job.XQ8, job.XD, job.XS, part.Y, part.Rows, start, end, job.N);
+                break;
         }
     }
 
@@ -250,7 +268,9 @@ public sealed unsafe class WeightMatrix
         public MatMulParts Parts;
         public int PartCount;
         public short* XQ;   // q8_0 activations (int8 values as int16)
-        public float* XD;   // q8_0 activation scales
+        public float* XD;   // q8_0 / q4 activation scales
+        public sbyte* XQ8;  // q4 activations (int8)
+        public short* XS;   // q4 activation sums per 32
         public float* X;
         public int Cols, N;
         public DType DType;
@@ -285,6 +305,12 @@ public sealed unsafe class WeightMatrix
 
     private void RowToF32(int row, Span<float> destination)
     {
+        if (DType == DType.Q4)
+        {
+            byte* q4Panel = data + row / PanelRows * MatMulQ4.PanelBytes(Cols);
+            for (int c = 0; c < Cols; c++) destination[c] = MatMulQ4.Dequantize(q4Panel, Cols, row % PanelRows, c);
+            return;
+        }
         if (DType == DType.Q8_0)
         {
             byte* q8Panel = data + Q8PanelOffset(row / PanelRows, Cols);
@@ -336,15 +362,18 @@ public sealed unsafe class WeightMatrix
         [ThreadStatic] private static Q8Scratch? current;
         private short[] q = [];
         private float[] d = [];
+        private short[] sums = [];
 
         public short* Q => (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(q));
         public float* D => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(d));
+        public short* S => (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(sums));
 
-        public static Q8Scratch Get(long qLength, long dLength)
+        public static Q8Scratch Get(long qLength, long dLength, long sLength)
         {
             var s = current ??= new Q8Scratch();
             if (s.q.Length < qLength) s.q = GC.AllocateUninitializedArray<short>((int)qLength, pinned: true);
             if (s.d.Length < dLength) s.d = GC.AllocateUninitializedArray<float>((int)dLength, pinned: true);
+            if (s.sums.Length < sLength) s.sums = GC.AllocateUninitializedArray<short>((int)sLength, pinned: true);
             return s;
         }
     }

@@ -13,7 +13,7 @@ using SteerServer.Steering.Spans;
 namespace SteerServer.Server.Cli;
 
 /// <summary>
-/// <c>bench (--model DIR | --random SHAPE [--seed N]) [--dtype f32|bf16|f16|q8_0] [--prompt-tokens 128]
+/// <c>bench (--model DIR | --random SHAPE [--seed N]) [--dtype f32|bf16|f16|q8_0|q4] [--prompt-tokens 128]
 /// [--gen-tokens 64] [--batch 1] [--threads 2] [--backend cpu] [--device D] [--steering JSON] [--repeat 3] [--json]</c>:
 /// prefill and decode tokens/s (median of the repeats), one JSON object per configuration, the same figures
 /// <c>llama-bench</c> prints (pp = prefill of the prompt, tg = greedy decode). <c>--dtype</c> and <c>--batch</c>
@@ -55,10 +55,13 @@ internal static class BenchCommand
         if (kernels) return KernelBench.Run(threads, repeat, json, bestOnly);
         if ((modelDir == null) == (shape == null)) throw SteerException.InvalidRequest("give exactly one of --model DIR or --random SHAPE", "model");
 
+        // The ceiling of decode: a step reads every weight once, so tok/s × weight bytes per token is the bandwidth reached.
+        double streamGBs = StreamBandwidth.MeasureGBs(KernelThreadPool.Default);
         if (!json)
         {
-            Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs, {threads} threads, kernels {KernelDispatch.BestVariant}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine($"{"model",-16} {"dtype",-5} {"thr",3} {"batch",5} {"steer",5} {"pp",5} {"pp tok/s",9} {"tg",4} {"tg tok/s",9} {"alloc B/tok",11} {"peak MB",8} {"pp cpu-ms",9} {"tg cpu-ms",9}");
+            Console.WriteLine($"# {Environment.ProcessorCount} logical CPUs, {threads} threads, kernels {KernelDispatch.BestVariant}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {LoadAverage()}");
+            Console.WriteLine($"# streaming read bandwidth ({threads} threads): {streamGBs:F1} GB/s");
+            Console.WriteLine($"{"model",-16} {"dtype",-5} {"thr",3} {"batch",5} {"steer",5} {"pp",5} {"pp tok/s",9} {"tg",4} {"tg tok/s",9} {"MB/tok",7} {"GB/s",5} {"%bw",4} {"alloc B/tok",11} {"peak MB",8} {"pp cpu-ms",9} {"tg cpu-ms",9}");
         }
         foreach (var dtype in dtypes)
         {
@@ -66,6 +69,8 @@ internal static class BenchCommand
             string name = shape ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
             using var model = Model.Load(dir, new ModelLoadOptions { DType = dtype, Threads = threads, Backend = backend, Device = device });
             var steering = steeringJson == null ? null : ParseSteering(steeringJson, model.Config, promptTokens);
+            var weights = (model.Backend as CpuBackend)?.Weights;
+            long bytesPerToken = weights?.DecodeBytesPerToken ?? 0;
             string dtypeName = dtype is { } d ? DTypeNames.Name(d) : model.Backend.Info.DType;
             foreach (int batch in batches)
             {
@@ -78,8 +83,9 @@ internal static class BenchCommand
                     off.Add(run.Measure(null));
                     if (steering != null) on.Add(run.Measure(steering));
                 }
-                Print(name, dtypeName, threads, batch, promptTokens, genTokens, false, off, json);
-                if (steering != null) Print(name, dtypeName, threads, batch, promptTokens, genTokens, true, on, json);
+                var figures = new Figures(name, dtypeName, threads, batch, promptTokens, genTokens, bytesPerToken, streamGBs);
+                Print(figures, false, off, json);
+                if (steering != null) Print(figures, true, on, json);
             }
         }
         return 0;
@@ -125,12 +131,19 @@ internal static class BenchCommand
     private static int NonNegative(CliArgs args, string name, int fallback) => args.Int(name, fallback) is var v && v >= 0 ? v
         : throw SteerException.InvalidRequest($"--{name} must be 0 or more", name);
 
-    // A random model is written in the benchmarked dtype; q8_0 is quantised at load from bf16 (smaller to write).
-    private static DType StoredDTypeFor(DType? dtype) => dtype switch { DType.BF16 or DType.Q8_0 => DType.BF16, DType.F16 => DType.F16, _ => DType.F32 };
+    // A random model is written in the benchmarked dtype; q8_0 and q4 are quantised at load from bf16 (smaller to write).
+    private static DType StoredDTypeFor(DType? dtype) => dtype switch { DType.BF16 or DType.Q8_0 or DType.Q4 => DType.BF16, DType.F16 => DType.F16, _ => DType.F32 };
 
-    private static void Print(string model, string dtype, int threads, int batch, int promptTokens, int genTokens, bool steering,
-        List<BenchResult> results, bool json)
+    /// <summary>What one configuration's lines say besides the measured results.</summary>
+    private sealed record Figures(string Model, string DType, int Threads, int Batch, int PromptTokens, int GenTokens,
+        long WeightBytesPerToken, double StreamGBs);
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static void Print(Figures f, bool steering, List<BenchResult> results, bool json)
     {
+        var (model, dtype, threads, batch, promptTokens, genTokens) = (f.Model, f.DType, f.Threads, f.Batch, f.PromptTokens, f.GenTokens);
         double prefill = Median(results.Select(r => r.PrefillTokS));
         double decode = Median(results.Select(r => r.DecodeTokS));
         double allocPerToken = Median(results.Select(r => r.AllocatedBytesPerDecodeToken));
@@ -138,6 +151,9 @@ internal static class BenchCommand
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         double cpuPerStep = Median(results.Select(r => r.DecodeCpuMsPerStep));
         double prefillCpu = Median(results.Select(r => r.PrefillCpuMs));
+        // A decode step reads the weights once for the whole batch: steps/s × bytes per step.
+        double reachedGBs = decode / batch * f.WeightBytesPerToken / 1e9;
+        double best = results.Count == 0 ? 0 : results.Max(r => r.DecodeTokS);
         if (json)
         {
             var o = new JsonObject
@@ -153,6 +169,10 @@ internal static class BenchCommand
                 ["steering"] = steering,
                 ["repeats"] = results.Count,
                 ["decode_tok_s_all"] = new JsonArray(results.Select(r => (JsonNode)Math.Round(r.DecodeTokS, 2)).ToArray()),
+                ["weight_mb_per_step"] = Math.Round(f.WeightBytesPerToken / 1e6, 1),
+                ["bandwidth_gb_s"] = Math.Round(reachedGBs, 2),
+                ["bandwidth_gb_s_best"] = Math.Round(best / batch * f.WeightBytesPerToken / 1e9, 2),
+                ["stream_gb_s"] = Math.Round(f.StreamGBs, 2),
                 ["prefill_tok_s_all"] = new JsonArray(results.Select(r => (JsonNode)Math.Round(r.PrefillTokS, 2)).ToArray()),
                 ["alloc_bytes_per_decode_token"] = Math.Round(allocPerToken, 1),
                 ["alloc_bytes_per_decode_token_caller_thread"] = Math.Round(allocThreadPerToken, 1),
@@ -165,7 +185,7 @@ internal static class BenchCommand
         }
         else
         {
-            Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {allocPerToken,11:F0} {peak / 1048576.0,8:F0} {prefillCpu,9:F1} {cpuPerStep,9:F2}");
+            Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {f.WeightBytesPerToken / 1e6,7:F0} {reachedGBs,5:F1} {100 * reachedGBs / f.StreamGBs,4:F0} {allocPerToken,11:F0} {peak / 1048576.0,8:F0} {prefillCpu,9:F1} {cpuPerStep,9:F2}");
         }
     }
 

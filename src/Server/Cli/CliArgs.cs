@@ -51,9 +51,9 @@ public sealed class CliArgs
         : fallback;
 
     /// <summary>The arguments not consumed by the command, for commands that forward them (e.g. to ASP.NET Core).</summary>
-    /// <summary>A <c>--dtype</c> value: f32, bf16, f16 or q8_0 (or float32, bfloat16, float16).</summary>
+    /// <summary>A <c>--dtype</c> value: f32, bf16, f16, q8_0 or q4 (or float32, bfloat16, float16).</summary>
     public static DType ParseDType(string text) => DTypeNames.TryParse(text, out var dtype) ? dtype
-        : throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16 or q8_0, got '{text}'", "dtype");
+        : throw SteerException.InvalidRequest($"--dtype must be f32, bf16, f16, q8_0 or q4, got '{text}'", "dtype");
 
     public IEnumerable<string> Unused() => values.Keys.Where(k => !used.Contains(k));
 

@@ -33,7 +33,7 @@ internal static class KernelBench
             var x = new float[n * cols];
             for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() - 0.5);
             var y = new float[n * rows];
-            foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0 })
+            foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0, DType.Q4 })
             {
                 var w = WeightMatrix.Quantize(f32, dtype);
                 foreach (var variant in KernelDispatch.Available)

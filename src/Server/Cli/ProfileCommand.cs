@@ -9,7 +9,7 @@ namespace SteerServer.Server.Cli;
 /// <summary>
 /// <c>profile --model DIR --tasks FILE.jsonl [--alpha 0.01] [--scale-position exclude|include|generation] [--top-k 4]
 /// [--metric logprob|accuracy] [--out heads.json] [--head-config-out FILE] [--scores FILE] [--fresh] [--max-heads N]
-/// [--no-evaluate] [--dtype f32|bf16|f16|q8_0] [--threads N] [--backend cpu] [--device D]</c>: PASTA head profiling (see
+/// [--no-evaluate] [--dtype f32|bf16|f16|q8_0|q4] [--threads N] [--backend cpu] [--device D]</c>: PASTA head profiling (see
 /// <see cref="ProfileRunner"/>). <c>--evaluate HEADS.json</c> instead scores a given head set on the tasks against
 /// no steering and all heads (e.g. on held-out examples). Progress on stderr; Ctrl+C stops after the current head, and running the same command
 /// again resumes from the score file.

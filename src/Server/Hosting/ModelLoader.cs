@@ -61,7 +61,7 @@ public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, 
         "" or "auto" => null,
         "q8" => DType.Q8_0,
         _ => DTypeNames.TryParse(value, out var dtype) ? dtype
-            : throw SteerException.InvalidModel("SteerServer:Model:DType", $"unknown dtype '{value}'; use f32, bf16, f16 or q8_0"),
+            : throw SteerException.InvalidModel("SteerServer:Model:DType", $"unknown dtype '{value}'; use f32, bf16, f16, q8_0 or q4"),
     };
 
     private static string ReadFile(string path, string key) =>

@@ -11,7 +11,7 @@ public sealed class ModelOptions
     /// <summary>The name clients send as <c>model</c>; empty: the id or the directory's name.</summary>
     public string Name { get; set; } = "";
 
-    /// <summary>Weight dtype at load: empty = as stored, or f32, bf16, f16, q8_0.</summary>
+    /// <summary>Weight dtype at load: empty = as stored, or f32, bf16, f16, q8_0, q4.</summary>
     public string DType { get; set; } = "";
 
     /// <summary>Compute threads; 0 = the engine's default (all cores).</summary>

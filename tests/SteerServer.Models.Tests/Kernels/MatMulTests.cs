@@ -147,7 +147,7 @@ public class MatMulTests
     public static TheoryData<DType, KernelVariant> AllCases()
     {
         var data = new TheoryData<DType, KernelVariant>();
-        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0 })
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0, DType.Q4 })
             foreach (var v in KernelDispatch.Available) data.Add(dtype, v);
         return data;
     }
@@ -161,6 +161,7 @@ public class MatMulTests
         var rng = new Random(11);
         int rows = 203, cols = 96 + 32 + 3, n = 21; // n ≥ 16 takes the prefill tiles (q8_0: 12 + 8 + 1), n = 1 the decode path
         if (dtype == DType.Q8_0) cols = 128;
+        if (dtype == DType.Q4) cols = 256 + 96; // a full super-block and a short one of 3 sub-blocks
         var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
         var x = RandomArray(rng, n * cols, 1f);
         using var pool2 = new KernelThreadPool(2);
@@ -180,7 +181,7 @@ public class MatMulTests
     {
         var rng = new Random(3);
         int rows = 512, cols = 256;
-        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.Q8_0 })
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.Q8_0, DType.Q4 })
         {
             var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
             var x = RandomArray(rng, 4 * cols, 1f);
@@ -236,6 +237,104 @@ public class MatMulTests
                 }
             }
         Assert.All(back.AsSpan(5 * cols, cols).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void MatMul_Q4_VectorMatchesScalarIntegerReference(KernelVariant variant)
+    {
+        var rng = new Random(6);
+        using var pool = new KernelThreadPool(1);
+        foreach (int cols in new[] { 32, 64, 96, 256, 288, 544, 896 }) // one short super-block, full ones, full + short (odd and even sub-block counts)
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 17 }) // every tile size, alone and after an 8-input tile
+        {
+            int rows = 21; // a full and a padded panel
+            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q4);
+            var x = RandomArray(rng, n * cols, 1f);
+            var y = RunPadded(w, x, n, pool, variant);
+            var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
+            // Exact integer sums and the same two FMAs per super-block in every width and tile: the same bits.
+            for (int k = 0; k < y.Length; k++)
+                Assert.True(y[k] == yScalar[k], $"{variant} cols={cols} n={n} y[{k}]={y[k]} scalar={yScalar[k]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void MatMul_Q4_MatchesItsDequantisedWeightsWithinActivationBound(KernelVariant variant)
+    {
+        // The weights' own error is Quantize_Q4's business; here: y equals ŵ · x up to the int8 rounding of x
+        // (|x − x̂| ≤ dx / 2, one dx per 256 values).
+        var rng = new Random(98);
+        using var pool = new KernelThreadPool(2);
+        foreach (int cols in new[] { 32, 96, 256, 352, 576 })
+            foreach (int rows in RowCounts)
+                foreach (int n in InputCounts)
+                {
+                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.02f), rows, cols), DType.Q4);
+                    var wq = Dequantize(w);
+                    var x = RandomArray(rng, n * cols, 1f);
+                    var y = RunPadded(w, x, n, pool, variant);
+                    for (int i = 0; i < n; i++)
+                        for (int r = 0; r < rows; r++)
+                        {
+                            double s = 0, bound = 0;
+                            for (int b = 0; b < cols; b += 256)
+                            {
+                                double dx = 0;
+                                for (int j = b; j < Math.Min(cols, b + 256); j++) dx = Math.Max(dx, Math.Abs(x[i * cols + j]) / 127);
+                                for (int j = b; j < Math.Min(cols, b + 256); j++)
+                                {
+                                    s += (double)wq[r * cols + j] * x[i * cols + j];
+                                    bound += Math.Abs(wq[r * cols + j]) * dx / 2;
+                                }
+                            }
+                            Assert.True(Math.Abs(y[i * rows + r] - s) <= bound * 1.01 + 1e-5,
+                                $"{variant} rows={rows} cols={cols} n={n} y[{i},{r}]={y[i * rows + r]} ref={s} bound={bound}");
+                        }
+                }
+    }
+
+    [Fact]
+    public void Quantize_Q4_RoundTripsCloserThanTheRangeStep()
+    {
+        // Per 32 values, 16 levels over the range give an RMS error of step / √12 (step = range / 15); the fitted
+        // scale and min (and the mins below zero) must do at least that well overall, and no value may be off by
+        // more than a step. Columns 352: a full super-block and a short one.
+        var rng = new Random(22);
+        int rows = 37, cols = 352;
+        var wf = new float[rows * cols];
+        for (int k = 0; k < wf.Length; k++) wf[k] = (float)(0.05 * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        for (int c = 0; c < cols; c++) wf[5 * cols + c] = 0;               // an all-zero row
+        for (int c = 0; c < 32; c++) wf[17 * cols + c] = 0.01f;            // a constant block
+        wf[36 * cols + 40] = 3f;                                            // one large weight in the last panel
+        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q4);
+        Assert.Equal(DType.Q4, w.DType);
+        var back = Dequantize(w);
+        double err2 = 0, naive2 = 0;
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < cols; b += 32)
+            {
+                float lo = 0, hi = 0;
+                for (int j = b; j < b + 32; j++) { lo = Math.Min(lo, wf[r * cols + j]); hi = Math.Max(hi, wf[r * cols + j]); }
+                double step = (hi - lo) / 15.0;
+                for (int j = b; j < b + 32; j++)
+                {
+                    double e = back[r * cols + j] - wf[r * cols + j];
+                    Assert.True(Math.Abs(e) <= step * 1.01 + 1e-6, $"w[{r},{j}]={wf[r * cols + j]} back={back[r * cols + j]} step={step}");
+                    err2 += e * e;
+                    naive2 += step * step / 12;
+                }
+            }
+        Assert.True(err2 <= naive2, $"RMS error {Math.Sqrt(err2 / wf.Length)} above the range step's {Math.Sqrt(naive2 / wf.Length)}");
+        Assert.All(back.AsSpan(5 * cols, cols).ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Quantize_Q4_KeepsColumnsThatAreNotWholeSubBlocks()
+    {
+        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(new Random(1), 4 * 172, 1f), 4, 172), DType.Q4);
+        Assert.Equal(DType.F32, w.DType);
     }
 
     // y with sentinels past the end, which must be untouched.
