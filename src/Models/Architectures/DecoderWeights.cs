@@ -20,14 +20,17 @@ public sealed class DecoderWeights
         Layers.Sum(l => l.QProj.ByteSize + l.KProj.ByteSize + l.VProj.ByteSize + l.OProj.ByteSize + l.GateProj.ByteSize + l.UpProj.ByteSize + l.DownProj.ByteSize)
         + LmHead.ByteSize;
 
-    /// <summary>Loads every weight of <paramref name="config"/>/<paramref name="traits"/> from <paramref name="checkpoint"/>, checking names and shapes.</summary>
-    public static DecoderWeights Load(Checkpoint checkpoint, ModelConfig config, ArchitectureTraits traits, Func<WeightMatrix, WeightMatrix>? convert = null)
+    /// <summary>
+    /// Loads every weight of <paramref name="config"/>/<paramref name="traits"/> from <paramref name="checkpoint"/>, checking names
+    /// and shapes; <paramref name="convert"/> gets each matrix with its checkpoint name.
+    /// </summary>
+    public static DecoderWeights Load(Checkpoint checkpoint, ModelConfig config, ArchitectureTraits traits, Func<string, WeightMatrix, WeightMatrix>? convert = null)
     {
-        convert ??= static w => w;
+        convert ??= static (_, w) => w;
         int hidden = config.HiddenSize, inter = config.IntermediateSize, headDim = config.HeadDim;
         int qDim = config.NumAttentionHeads * headDim, kvDim = config.NumKeyValueHeads * headDim;
 
-        WeightMatrix Matrix(string name, int rows, int cols) => convert(checkpoint.GetMatrix(name, rows, cols));
+        WeightMatrix Matrix(string name, int rows, int cols) => convert(name, checkpoint.GetMatrix(name, rows, cols));
 
         var layers = new DecoderLayerWeights[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
