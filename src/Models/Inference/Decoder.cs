@@ -65,6 +65,8 @@ internal sealed class Decoder : IDisposable
         int numHeads = config.NumAttentionHeads, numKvHeads = config.NumKeyValueHeads;
         int inter = config.IntermediateSize;
         float eps = (float)config.RmsNormEps;
+        var profile = ForwardProfile.Active;
+        profile?.Begin();
 
         // Token embeddings, and RoPE cos/sin of each row's position (shared by every layer and head).
         for (int r = 0; r < n; r++)
@@ -72,6 +74,7 @@ internal sealed class Decoder : IDisposable
             weights.EmbedTokens.GetRow(s.Tokens[r], s.X.AsSpan(r * hidden, hidden));
             Rope.Angles(s.Positions[r], invFreq, s.Cos.AsSpan(r * half, half), s.Sin.AsSpan(r * half, half));
         }
+        profile?.Mark(ForwardProfile.Stage.Embed);
 
         for (int layer = 0; layer < weights.Layers.Length; layer++)
         {
@@ -82,6 +85,7 @@ internal sealed class Decoder : IDisposable
             if (capture != null)
                 for (int r = 0; r < n; r++)
                     capture.InputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb.AsSpan(r * hidden, hidden));
+            profile?.Mark(ForwardProfile.Stage.Norm);
 
             // q, k, v projections: matrix-matrix products over all rows, the three in one pass over the threads
             WeightMatrix.MatMul(s.Xb, n, pool, lw.QProj, s.Q, lw.KProj, s.K, lw.VProj, s.V);
@@ -91,6 +95,7 @@ internal sealed class Decoder : IDisposable
                 AddBiasRows(s.K, lw.KProjBias!, n);
                 AddBiasRows(s.V, lw.VProjBias!, n);
             }
+            profile?.Mark(ForwardProfile.Stage.Qkv);
 
             // Qwen3: RMSNorm over head_dim on every q and k head, before RoPE
             if (traits.QkNorm)
@@ -101,23 +106,32 @@ internal sealed class Decoder : IDisposable
 
             // RoPE (rotate_half), then append k and v to each row's cache at its position
             RotateAndStore(s, layer, n);
+            profile?.Mark(ForwardProfile.Stage.QkNormRope);
 
             // attention per (row, head): scale, causal/sliding mask, steering offsets, softmax, weighted values
             Attend(s, layer, n, capture);
+            profile?.Mark(ForwardProfile.Stage.Attention);
 
             lw.OProj.MatMul(s.AttOut, s.Xb2, n, pool);
             if (traits.OProjBias) AddBiasRows(s.Xb2, lw.OProjBias!, n);
+            profile?.Mark(ForwardProfile.Stage.OProj);
             if (capture != null)
                 for (int r = 0; r < n; r++)
                     capture.OutputNormL1[layer][s.Positions[r]] = TensorPrimitives.SumOfMagnitudes(s.Xb2.AsSpan(r * hidden, hidden));
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
+            profile?.Mark(ForwardProfile.Stage.Residual);
 
             // ---- MLP block: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = rmsnorm(x) ----
             RmsNorm.Rows(s.X, lw.PostAttentionLayerNorm, eps, s.Xb, n, pool);
+            profile?.Mark(ForwardProfile.Stage.Norm);
             WeightMatrix.MatMul(s.Xb, n, pool, lw.GateProj, s.Hb, lw.UpProj, s.Hb2, null, default);
+            profile?.Mark(ForwardProfile.Stage.GateUp);
             SwiGlu.Forward(s.Hb.AsSpan(0, n * inter), s.Hb2.AsSpan(0, n * inter), pool);
+            profile?.Mark(ForwardProfile.Stage.SwiGlu);
             lw.DownProj.MatMul(s.Hb, s.Xb2, n, pool);
+            profile?.Mark(ForwardProfile.Stage.Down);
             TensorPrimitives.Add(s.X.AsSpan(0, n * hidden), s.Xb2.AsSpan(0, n * hidden), s.X.AsSpan(0, n * hidden));
+            profile?.Mark(ForwardProfile.Stage.Residual);
         }
     }
 
@@ -125,8 +139,12 @@ internal sealed class Decoder : IDisposable
     public void Logits(RunState s, int row, int count, Span<float> logits)
     {
         int hidden = config.HiddenSize;
+        var profile = ForwardProfile.Active;
+        profile?.Mark(ForwardProfile.Stage.Residual); // whatever ran between the forward and here
         RmsNorm.Rows(s.X.AsSpan(row * hidden, count * hidden), weights.Norm, (float)config.RmsNormEps, s.Xb, count);
+        profile?.Mark(ForwardProfile.Stage.Norm);
         weights.LmHead.MatMul(s.Xb, logits, count, pool);
+        profile?.Mark(ForwardProfile.Stage.LmHead);
     }
 
     private static void AddBiasRows(float[] x, float[] bias, int n)

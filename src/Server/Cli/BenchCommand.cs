@@ -18,8 +18,9 @@ namespace SteerServer.Server.Cli;
 /// prefill and decode tokens/s (median of the repeats), one JSON object per configuration, the same figures
 /// <c>llama-bench</c> prints (pp = prefill of the prompt, tg = greedy decode). <c>--dtype</c> and <c>--batch</c>
 /// take comma lists. With <c>--steering</c> each repeat runs unsteered and steered back to back, so the two
-/// medians see the same machine load. <c>--kernels</c> benchmarks the matrix products alone.
-/// <c>--serve URL</c> benchmarks a running OpenAI-compatible server instead (<see cref="RunServing"/>).
+/// medians see the same machine load. <c>--kernels</c> benchmarks the matrix products alone; <c>--profile</c> adds
+/// one run with the decode step's stages timed. <c>--serve URL</c> benchmarks a running OpenAI-compatible server
+/// instead (<see cref="RunServing"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -45,6 +46,7 @@ internal static class BenchCommand
         bool bestOnly = args.Flag("best-only");
         string backend = args.String("backend") ?? BackendFactories.Default;
         string? device = args.String("device");
+        bool profile = args.Flag("profile");
         args.ThrowOnUnused();
 
         if (threads < 1) throw SteerException.InvalidRequest("--threads must be at least 1", "threads");
@@ -86,6 +88,7 @@ internal static class BenchCommand
                 var figures = new Figures(name, dtypeName, threads, batch, promptTokens, genTokens, bytesPerToken, streamGBs);
                 Print(figures, false, off, json);
                 if (steering != null) Print(figures, true, on, json);
+                if (profile) PrintProfile(figures, run);
             }
         }
         return 0;
@@ -187,6 +190,23 @@ internal static class BenchCommand
         {
             Console.WriteLine($"{model,-16} {dtype,-5} {threads,3} {batch,5} {(steering ? "on" : "off"),5} {promptTokens,5} {prefill,9:F1} {genTokens,4} {decode,9:F1} {f.WeightBytesPerToken / 1e6,7:F0} {reachedGBs,5:F1} {100 * reachedGBs / f.StreamGBs,4:F0} {allocPerToken,11:F0} {peak / 1048576.0,8:F0} {prefillCpu,9:F1} {cpuPerStep,9:F2}");
         }
+    }
+
+    /// <summary>
+    /// One more unsteered run with the forward stages timed: where a decode step's time goes. Stages that read
+    /// weights (the products) set against the rest (norms, RoPE, attention, residuals, thread hand-offs, sampling).
+    /// </summary>
+    private static void PrintProfile(Figures f, BenchRun run)
+    {
+        var profile = new ForwardProfile();
+        var result = run.Measure(null, profile);
+        var stages = profile.PerPass().ToList();
+        double staged = stages.Sum(s => s.Ms), step = staged + result.SamplingMsPerStep;
+        Console.WriteLine($"# decode step profile, {f.Model} {f.DType} batch {f.Batch}: medians per stage sum to {step:F2} ms per step " +
+            $"({f.WeightBytesPerToken / 1e6 / step:F1} GB/s of weights; mean step {result.DecodeMsPerStep:F2} ms), load {LoadAverage()}");
+        foreach (var (stage, ms) in stages)
+            Console.WriteLine($"#   {stage,-12} {ms,8:F3} ms  {100 * ms / step,5:F1} %");
+        Console.WriteLine($"#   {"sampling",-12} {result.SamplingMsPerStep,8:F3} ms  {100 * result.SamplingMsPerStep / step,5:F1} %  (mean)");
     }
 
     private static double Median(IEnumerable<double> values)

@@ -7,4 +7,6 @@ internal readonly record struct BenchResult(
     double DecodeTokS,
     double AllocatedBytesPerDecodeToken,        // whole process (GC.GetTotalAllocatedBytes), per decoded token
     double ThreadAllocatedBytesPerDecodeToken,  // the decoding thread only
-    double DecodeCpuMsPerStep);                 // process CPU time per decode step: robust to a shared machine with --threads 1
+    double DecodeCpuMsPerStep,                  // process CPU time per decode step: robust to a shared machine with --threads 1
+    double DecodeMsPerStep,                     // wall time per decode step
+    double SamplingMsPerStep);                  // of which the bench's greedy pick over the vocabulary

@@ -39,7 +39,9 @@ internal sealed class BenchRun
         offsets = new AttentionOffsets?[batch];
     }
 
-    public BenchResult Measure(AttentionOffsets? steering)
+    /// <param name="steering">Offsets applied to every sequence, or null.</param>
+    /// <param name="profile">Records the decode steps' forward stages (and the bench's greedy pick as sampling) when given.</param>
+    public BenchResult Measure(AttentionOffsets? steering, ForwardProfile? profile = null)
     {
         double prefillCpuMs;
         for (int b = 0; b < batch; b++) { caches[b].Truncate(0); offsets[b] = steering; }
@@ -60,13 +62,18 @@ internal sealed class BenchRun
         var cpuBefore = process.TotalProcessorTime;
         long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
         long threadBefore = GC.GetAllocatedBytesForCurrentThread();
+        ForwardProfile.Active = profile;
+        long samplingTicks = 0;
         sw.Restart();
         for (int step = 0; step < genTokens; step++)
         {
             backend.DecodeBatch(caches, next, offsets, logits);
+            long t0 = Stopwatch.GetTimestamp();
             for (int b = 0; b < batch; b++) next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
+            samplingTicks += Stopwatch.GetTimestamp() - t0;
         }
         double decodeSeconds = sw.Elapsed.TotalSeconds;
+        ForwardProfile.Active = null;
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         long threadAllocated = GC.GetAllocatedBytesForCurrentThread() - threadBefore;
@@ -78,7 +85,9 @@ internal sealed class BenchRun
             tokens / decodeSeconds,
             totalAllocated / tokens,
             threadAllocated / tokens,
-            cpuSeconds * 1e3 / genTokens);
+            cpuSeconds * 1e3 / genTokens,
+            decodeSeconds * 1e3 / genTokens,
+            samplingTicks * 1e3 / Stopwatch.Frequency / genTokens);
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)
