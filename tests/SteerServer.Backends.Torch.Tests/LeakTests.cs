@@ -12,7 +12,7 @@ public class LeakTests
     [Fact]
     public void Decode200Steps_LiveTensorsAndProcessMemoryStayFlat()
     {
-        using var model = Model.Load(TestDataPaths.Models("stories260K"), new ModelLoadOptions { Backend = "torch", Device = "cpu" });
+        using var model = Model.Load(TestDataPaths.Models("stories260K"), TorchModels.Options());
         var backend = model.Backend;
         int vocab = backend.Config.VocabSize;
         int[] prompt = [1, 403, 407, 261, 378, 432, 383, 286];
