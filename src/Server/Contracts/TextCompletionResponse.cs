@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 
 namespace SteerServer.Server.Contracts;
@@ -9,8 +10,8 @@ public sealed record TextCompletionResponse(
     string Model,
     IReadOnlyList<TextChoice> Choices,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SteeringApplied? SteeringApplied = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] InfluenceReport? Influence = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("SteerServer extension: the steering that was applied (spans with token ranges and offsets, steered layers and heads); absent when nothing was steered.")] SteeringApplied? SteeringApplied = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("SteerServer extension: the Influence (or Attention Rollout) report, when steering.influence asked for it.")] InfluenceReport? Influence = null)
 {
     public string Object => "text_completion";
 }

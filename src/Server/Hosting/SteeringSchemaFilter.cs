@@ -21,10 +21,12 @@ public sealed class SteeringSchemaFilter : ISchemaFilter
     private static OpenApiSchema Steering() => new()
     {
         Type = JsonSchemaType.Object | JsonSchemaType.Boolean | JsonSchemaType.Null,
-        Description = "Attention steering (SteerServer extension). Absent or null: the model's configured default; false: no steering " +
-                      "(GUIDE tags stay in the text as typed). GUIDE tags <!-> … <-!>, <!!-> … <-!!>, <!!!-> … <-!!!> in message contents " +
-                      "add delta/2, delta, 2·delta to the tagged tokens' attention logits on every head; <?-> … <-?> marks the Influence span. " +
-                      "The response reports what was applied in steering_applied (and influence when asked).",
+        // Swagger UI renders descriptions as Markdown and drops raw HTML: a bare <!-> reads as a comment and blanks the
+        // rest, so every tag sits in a code span.
+        Description = "Attention steering (SteerServer extension). Absent or null: the model's configured default; `false`: no steering " +
+                      "(GUIDE tags stay in the text as typed). GUIDE tags `<!-> … <-!>`, `<!!-> … <-!!>`, `<!!!-> … <-!!!>` in message contents " +
+                      "add delta/2, delta, 2·delta to the tagged tokens' attention logits on every head; `<?-> … <-?>` marks the Influence span. " +
+                      "The response reports what was applied in `steering_applied` (and `influence` when asked).",
         Properties = new Dictionary<string, IOpenApiSchema>
         {
             ["substrings"] = new OpenApiSchema
@@ -34,7 +36,7 @@ public sealed class SteeringSchemaFilter : ISchemaFilter
             },
             ["head_config"] = new OpenApiSchema
             {
-                Description = "Layers and query heads PASTA steers: {\"layer\": [heads]} or [layers] (all heads of each). Default: the model's configured head set. See GET /v1/models for num_hidden_layers and num_attention_heads.",
+                Description = "Layers and query heads PASTA steers: `{\"layer\": [heads]}` or `[layers]` (all heads of each). Default: the model's configured head set. See `GET /v1/models` for num_hidden_layers and num_attention_heads.",
                 OneOf =
                 [
                     new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Integer } } },
@@ -53,7 +55,7 @@ public sealed class SteeringSchemaFilter : ISchemaFilter
             {
                 Type = JsonSchemaType.String | JsonSchemaType.Null,
                 Enum = [JsonValue.Create("influence"), JsonValue.Create("attention_rollout")],
-                Description = "Compute the Influence metric (or Attention Rollout) for the <?-> span, else the PASTA spans, and return it as influence.",
+                Description = "Compute the Influence metric (or Attention Rollout) for the `<?->` span, else the PASTA spans, and return it as `influence`.",
             },
             ["delta_influence"] = new OpenApiSchema { Type = JsonSchemaType.Number, Default = JsonValue.Create(0.0), Description = "The delta used on the span during the Influence pass." },
             ["steer_decode"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(true), Description = "false: offsets apply in the prefill only, not at decode steps." },
