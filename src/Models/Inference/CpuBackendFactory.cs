@@ -29,7 +29,7 @@ public sealed class CpuBackendFactory : IBackendFactory
 
     private static unsafe WeightMatrix Pack(WeightMatrix mapped, DType dtype, WeightArena arena)
     {
-        var packed = WeightMatrix.Quantize(mapped, dtype, arena);
+        var packed = WeightPacker.Pack(mapped, dtype, arena);
         PageAdvice.DropMapped(mapped.Data, mapped.ByteSize);
         return packed;
     }

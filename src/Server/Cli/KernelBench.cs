@@ -35,7 +35,7 @@ internal static class KernelBench
             var y = new float[n * rows];
             foreach (var dtype in new[] { DType.F32, DType.BF16, DType.F16, DType.Q8_0, DType.Q4 })
             {
-                var w = WeightMatrix.Quantize(f32, dtype);
+                var w = WeightPacker.Pack(f32, dtype);
                 foreach (var variant in KernelDispatch.Available)
                 {
                     if (onlyBest && variant != KernelDispatch.BestVariant) continue;

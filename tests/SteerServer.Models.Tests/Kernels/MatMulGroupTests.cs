@@ -13,7 +13,7 @@ public class MatMulGroupTests
         using var pool = new KernelThreadPool(2);
         const int cols = 96;
         int[] rows = [80, 33, 17]; // not multiples of 16: partial last panels in every part
-        var weights = rows.Select(r => WeightMatrix.Quantize(WeightMatrix.FromArray(Random(rng, r * cols), r, cols), dtype)).ToArray();
+        var weights = rows.Select(r => WeightPacker.Pack(WeightMatrix.FromArray(Random(rng, r * cols), r, cols), dtype)).ToArray();
         foreach (int n in new[] { 1, 3, 8, 13 })
         {
             var x = Random(rng, n * cols);

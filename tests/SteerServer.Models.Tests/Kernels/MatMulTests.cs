@@ -37,7 +37,7 @@ public class MatMulTests
             foreach (int rows in RowCounts)
                 foreach (int n in InputCounts)
                 {
-                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), dtype);
+                    var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), dtype);
                     var x = RandomArray(rng, n * cols, 1f);
                     var y = RunPadded(w, x, n, pool, variant);
                     var wf = Dequantize(w);
@@ -69,7 +69,7 @@ public class MatMulTests
         values[2 * cols + 66] = float.NegativeInfinity; // row 2, in the tail
         values[3 * cols + 1] = -0f;
         for (int c = 0; c < cols; c++) values[4 * cols + c] = 3e-6f * (c - 30); // f16 subnormals
-        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(values, rows, cols), dtype);
+        var w = WeightPacker.Pack(WeightMatrix.FromArray(values, rows, cols), dtype);
         var x = RandomArray(rng, n * cols, 1f);
         var y = RunPadded(w, x, n, new KernelThreadPool(1), variant);
         var wf = Dequantize(w);
@@ -95,7 +95,7 @@ public class MatMulTests
                 foreach (int n in InputCounts)
                 {
                     var wf = RandomArray(rng, rows * cols, 0.02f);
-                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
+                    var w = WeightPacker.Pack(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
                     var x = RandomArray(rng, n * cols, 1f);
                     var y = RunPadded(w, x, n, pool, variant);
                     for (int i = 0; i < n; i++)
@@ -134,7 +134,7 @@ public class MatMulTests
         foreach (int n in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 23 }) // every tile size, alone and after a 12-input tile
         {
             int rows = 21; // a full and a padded panel
-            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q8_0);
+            var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q8_0);
             var x = RandomArray(rng, n * cols, 1f);
             var y = RunPadded(w, x, n, pool, variant);
             var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
@@ -162,7 +162,7 @@ public class MatMulTests
         int rows = 203, cols = 96 + 32 + 3, n = 21; // n ≥ 16 takes the prefill tiles (q8_0: 12 + 8 + 1), n = 1 the decode path
         if (dtype == DType.Q8_0) cols = 128;
         if (dtype == DType.Q4) cols = 256 + 96; // a full super-block and a short one of 3 sub-blocks
-        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
+        var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
         var x = RandomArray(rng, n * cols, 1f);
         using var pool2 = new KernelThreadPool(2);
         using var pool1 = new KernelThreadPool(1);
@@ -183,7 +183,7 @@ public class MatMulTests
         int rows = 512, cols = 256;
         foreach (var dtype in new[] { DType.F32, DType.BF16, DType.Q8_0, DType.Q4 })
         {
-            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
+            var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.05f), rows, cols), dtype);
             var x = RandomArray(rng, 4 * cols, 1f);
             var y = new float[4 * rows];
             using var pool = new KernelThreadPool(2);
@@ -222,7 +222,7 @@ public class MatMulTests
         for (int c = 0; c < cols; c++) wf[5 * cols + c] = 0;                  // an all-zero row
         for (int c = 0; c < 32; c++) wf[17 * cols + c] = 1e-30f * (c - 16);   // a block of tiny values
         wf[36 * cols + 40] = 3f;                                               // one large weight in the last panel
-        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
+        var w = WeightPacker.Pack(WeightMatrix.FromArray(wf, rows, cols), DType.Q8_0);
         var back = Dequantize(w);
         for (int r = 0; r < rows; r++)
             for (int b = 0; b < cols / 32; b++)
@@ -249,7 +249,7 @@ public class MatMulTests
         foreach (int n in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 17 }) // every tile size, alone and after an 8-input tile
         {
             int rows = 21; // a full and a padded panel
-            var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q4);
+            var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), DType.Q4);
             var x = RandomArray(rng, n * cols, 1f);
             var y = RunPadded(w, x, n, pool, variant);
             var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
@@ -271,7 +271,7 @@ public class MatMulTests
             foreach (int rows in RowCounts)
                 foreach (int n in InputCounts)
                 {
-                    var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.02f), rows, cols), DType.Q4);
+                    var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 0.02f), rows, cols), DType.Q4);
                     var wq = Dequantize(w);
                     var x = RandomArray(rng, n * cols, 1f);
                     var y = RunPadded(w, x, n, pool, variant);
@@ -308,7 +308,7 @@ public class MatMulTests
         for (int c = 0; c < cols; c++) wf[5 * cols + c] = 0;               // an all-zero row
         for (int c = 0; c < 32; c++) wf[17 * cols + c] = 0.01f;            // a constant block
         wf[36 * cols + 40] = 3f;                                            // one large weight in the last panel
-        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(wf, rows, cols), DType.Q4);
+        var w = WeightPacker.Pack(WeightMatrix.FromArray(wf, rows, cols), DType.Q4);
         Assert.Equal(DType.Q4, w.DType);
         var back = Dequantize(w);
         double err2 = 0, naive2 = 0;
@@ -333,7 +333,7 @@ public class MatMulTests
     [Fact]
     public void Quantize_Q4_KeepsColumnsThatAreNotWholeSubBlocks()
     {
-        var w = WeightMatrix.Quantize(WeightMatrix.FromArray(RandomArray(new Random(1), 4 * 172, 1f), 4, 172), DType.Q4);
+        var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(new Random(1), 4 * 172, 1f), 4, 172), DType.Q4);
         Assert.Equal(DType.F32, w.DType);
     }
 
