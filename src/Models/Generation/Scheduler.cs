@@ -3,184 +3,399 @@ using SteerServer.Models.Inference;
 namespace SteerServer.Models.Generation;
 
 /// <summary>
-/// Continuous batching over one <see cref="IModelBackend"/>. Sequences join between decode steps
-/// (<see cref="Admit"/> runs their prefill and samples their first token); each <see cref="Step"/> is one
-/// <see cref="IModelBackend.DecodeBatch"/> over every active sequence, each with its own sampler, cache and
-/// steering offsets. Cancelled sequences leave before the next step; a sequence the engine fails on ends with
-/// its error and the others go on. Batch size and reserved KV positions are bounded.
-/// Single-threaded: the model worker owns it.
+/// Continuous batching with a token budget per step (chunked prefill, in the manner of vLLM). Each <see cref="Step"/>
+/// is one <see cref="IModelBackend.Run"/>: first one token for every decoding sequence, then the rest of
+/// <see cref="MaxStepTokens"/> filled with prompt chunks of the others, oldest first. So a long prompt advances
+/// chunk by chunk between the other streams' tokens, and a cancelled one stops costing work within one step.
+/// <para>
+/// KV memory is taken on use, not reserved: a sequence holds the positions it has computed, and the running total
+/// stays within <see cref="MaxKvTokens"/> (positions) by preempting the newest sequence, whose cache is dropped and
+/// recomputed later (prompt and generated tokens, bit for bit the same as the engine is chunking-invariant). A
+/// request without max_tokens therefore costs what it uses, and cannot lock others out. The oldest sequence always
+/// advances, so one request larger than the budget still runs (the budget then holds it alone).
+/// </para>
+/// <para>
+/// Sequences added together with the same prompt array and offsets (the <c>n</c> choices of one prompt) share one
+/// prefill: the first computes the prompt, the others fork its cache and sample from the same logits.
+/// Whether steering applies at decode steps (<see cref="AttentionOffsets.SteerDecode"/>) is decided here.
+/// </para>
+/// Single-threaded: the model worker owns it. A step allocates nothing but what sequences emit.
 /// </summary>
 public sealed class Scheduler
 {
     private readonly IModelBackend backend;
     private readonly int vocabSize;
-    private readonly List<Sequence> active = [];
-    private readonly float[] prefillLogits;   // [vocab]
-    private readonly float[] batchLogits;     // [maxBatch, vocab]
-    private readonly KvCache[] caches;        // [maxBatch]
-    private readonly int[] tokens;            // [maxBatch]
-    private readonly AttentionOffsets?[] offsets; // [maxBatch]
-    private readonly int[] lengths;           // [maxBatch] cache lengths before the step, to roll back
-    private readonly bool[] failed;           // [maxBatch]
-    private long reservedKv;
+    private readonly List<Work> waiting = [];
+    private readonly List<Work> active = [];   // admission order; holds at most MaxBatch (one group may exceed it alone)
+    private BatchItem[] items = new BatchItem[16];
+    private Work[] itemWork = new Work[16];
+    private int[] itemRows = new int[16];     // first logits row of each item
+    private float[] logits;                   // [rows, vocab]
+    private readonly float[] sampleRow;       // a copy of a row for choices sharing it (the sampler edits logits in place)
+    private readonly int[] tokenArena;        // the step's tokens
 
-    public Scheduler(IModelBackend backend, int maxBatch, long maxKvTokens)
+    public Scheduler(IModelBackend backend, int maxBatch, long maxKvTokens, int maxStepTokens)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxKvTokens);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStepTokens, maxBatch);
         this.backend = backend;
         MaxBatch = maxBatch;
         MaxKvTokens = maxKvTokens;
+        MaxStepTokens = maxStepTokens;
         vocabSize = backend.Config.VocabSize;
-        prefillLogits = new float[vocabSize];
-        batchLogits = new float[(long)maxBatch * vocabSize];
-        caches = new KvCache[maxBatch];
-        tokens = new int[maxBatch];
-        offsets = new AttentionOffsets?[maxBatch];
-        lengths = new int[maxBatch];
-        failed = new bool[maxBatch];
+        logits = new float[(long)(maxBatch + 1) * vocabSize];
+        sampleRow = new float[vocabSize];
+        tokenArena = new int[maxStepTokens];
     }
 
     public int MaxBatch { get; }
     public long MaxKvTokens { get; }
+    public int MaxStepTokens { get; }
 
-    /// <summary>KV positions reserved by the running batch (read by the metrics from another thread).</summary>
-    public long ReservedKvTokens => Volatile.Read(ref reservedKv);
-
-    /// <summary>Sequences in the running batch.</summary>
+    /// <summary>Sequences and passes started (holding or about to hold a cache).</summary>
     public int Count => active.Count;
+
+    /// <summary>Sequences and passes added but not started yet.</summary>
+    public int Waiting => waiting.Count;
+
+    /// <summary>True when the worker may hand over more work: nothing waits and a batch slot is free.</summary>
+    public bool HasRoom => waiting.Count == 0 && active.Count < MaxBatch;
+
+    /// <summary>KV positions held by running sequences.</summary>
+    public long KvTokensUsed { get; private set; }
+
+    /// <summary>Prompt (and recomputed) tokens run through the model so far; shared prefills count once.</summary>
+    public long PromptTokensComputed { get; private set; }
+
+    /// <summary>Sequences decoded in the last step (1 token each).</summary>
+    public int LastDecodeBatch { get; private set; }
+
+    /// <summary>Preemptions so far (a sequence's cache dropped, to be recomputed).</summary>
+    public long Preemptions { get; private set; }
 
     /// <summary>Called once for every sequence that leaves (finished, cancelled or failed), on the worker thread.</summary>
     public Action<Sequence>? Completed { get; set; }
 
+    /// <summary>Queues the sequences of one request; consecutive ones with the same prompt array and offsets share a prefill.</summary>
+    public void Add(IReadOnlyList<Sequence> sequences)
+    {
+        Work? leader = null;
+        foreach (var s in sequences)
+        {
+            var w = new Work(s, null);
+            if (leader != null && ReferenceEquals(leader.Sequence!.Prompt, s.Prompt) && ReferenceEquals(leader.Sequence.Offsets, s.Offsets))
+            {
+                w.Leader = leader;
+                (leader.Followers ??= []).Add(w);
+            }
+            else leader = w;
+            waiting.Add(w);
+        }
+    }
+
+    public void Add(Sequence sequence) => Add([sequence]);
+
+    /// <summary>Queues a capture pass (Influence); it runs chunked beside the sequences.</summary>
+    public void Add(CapturePass pass) => waiting.Add(new Work(null, pass));
+
     /// <summary>
-    /// True when <paramref name="sequence"/> fits: a free batch slot and room in the KV budget. An empty batch
-    /// takes any sequence, so one request larger than the budget still runs (alone).
+    /// One step: drops cancelled work, starts waiting work while slots are free, keeps KV use within the budget, then one
+    /// forward over a decode token of every decoding sequence and prompt chunks of the others. False when there was nothing to do.
     /// </summary>
-    public bool CanAdmit(Sequence sequence) =>
-        active.Count == 0 || (active.Count < MaxBatch && reservedKv + sequence.Capacity <= MaxKvTokens);
-
-    /// <summary>Prefills <paramref name="sequence"/> and samples its first token; it joins the batch unless already done.</summary>
-    public void Admit(Sequence sequence)
+    public bool Step()
     {
-        if (sequence.Cancellation.IsCancellationRequested) { Leave(sequence, cancelled: true); return; }
-        try
+        DropCancelled();
+        Start();
+        if (active.Count == 0) return false;
+        int n = Plan();
+        if (n == 0)
         {
-            sequence.Cache = backend.CreateCache(sequence.Capacity);
-            backend.Forward(sequence.Cache, sequence.Prompt, sequence.Offsets, prefillLogits);
-            var first = sequence.Sampler.Sample(prefillLogits, sequence.Generated);
-            if (sequence.Accept(first)) { Completed?.Invoke(sequence); return; }
+            // Every startable chunk is blocked by the KV budget: free the newest cache so the oldest can advance.
+            if (!Preempt()) return false;
+            return true;
         }
-        catch (Exception e)
-        {
-            sequence.Fail(e);
-            Completed?.Invoke(sequence);
-            return;
-        }
-        active.Add(sequence);
-        reservedKv += sequence.Capacity;
-    }
-
-    /// <summary>One decode step over every active sequence; finished, cancelled and failed ones leave.</summary>
-    public void Step()
-    {
-        for (int i = active.Count - 1; i >= 0; i--)
-            if (active[i].Cancellation.IsCancellationRequested)
-            {
-                var s = active[i];
-                RemoveAt(i);
-                Leave(s, cancelled: true);
-            }
-        int n = active.Count;
-        if (n == 0) return;
-
-        for (int i = 0; i < n; i++)
-        {
-            var s = active[i];
-            caches[i] = s.Cache!;
-            tokens[i] = s.PendingToken;
-            offsets[i] = s.Offsets;
-            lengths[i] = s.Cache!.Length;
-            failed[i] = false;
-        }
-        var logits = batchLogits.AsSpan(0, n * vocabSize);
-        try
-        {
-            backend.DecodeBatch(caches.AsSpan(0, n), tokens.AsSpan(0, n), offsets.AsSpan(0, n), logits);
-        }
-        catch (Exception e)
-        {
-            if (n == 1) failed[0] = Fail(0, e);
-            else DecodeOneByOne(n); // find the sequence that fails; the others get their step
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            if (failed[i]) continue;
-            var s = active[i];
-            try
-            {
-                var next = s.Sampler.Sample(logits.Slice(i * vocabSize, vocabSize), s.Generated);
-                failed[i] = s.Accept(next); // "failed" doubles as "leaves now" below
-            }
-            catch (Exception e)
-            {
-                failed[i] = Fail(i, e);
-            }
-        }
-        for (int i = n - 1; i >= 0; i--)
-        {
-            if (!failed[i]) continue;
-            var s = active[i];
-            RemoveAt(i);
-            Completed?.Invoke(s);
-        }
-        Array.Clear(caches, 0, n);
-        Array.Clear(offsets, 0, n);
-    }
-
-    /// <summary>Cancels every running sequence (shutdown after the drain timeout).</summary>
-    public void CancelAll()
-    {
-        for (int i = active.Count - 1; i >= 0; i--)
-        {
-            var s = active[i];
-            RemoveAt(i);
-            Leave(s, cancelled: true);
-        }
-    }
-
-    private void DecodeOneByOne(int n)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            if (caches[i].Length > lengths[i]) caches[i].Truncate(lengths[i]); // undo a partly applied batch step
-            try
-            {
-                backend.DecodeBatch(caches.AsSpan(i, 1), tokens.AsSpan(i, 1), offsets.AsSpan(i, 1), batchLogits.AsSpan(i * vocabSize, vocabSize));
-            }
-            catch (Exception e)
-            {
-                failed[i] = Fail(i, e);
-            }
-        }
-    }
-
-    private bool Fail(int i, Exception e)
-    {
-        active[i].Fail(e);
+        RunItems(n);
+        Finish(n);
         return true;
     }
 
-    private void RemoveAt(int i)
+    /// <summary>Cancels everything, running and waiting (shutdown after the drain timeout).</summary>
+    public void CancelAll()
     {
-        reservedKv -= active[i].Capacity;
-        active.RemoveAt(i);
+        for (int i = active.Count - 1; i >= 0; i--) Leave(active, i, cancelled: true);
+        for (int i = waiting.Count - 1; i >= 0; i--) Leave(waiting, i, cancelled: true);
     }
 
-    private void Leave(Sequence s, bool cancelled)
+    private void DropCancelled()
     {
-        if (cancelled) s.Cancel();
-        Completed?.Invoke(s);
+        for (int i = active.Count - 1; i >= 0; i--)
+            if (active[i].Cancellation.IsCancellationRequested) Leave(active, i, cancelled: true);
+        for (int i = waiting.Count - 1; i >= 0; i--)
+            if (waiting[i].Cancellation.IsCancellationRequested) Leave(waiting, i, cancelled: true);
+    }
+
+    // Moves waiting work into the batch, a group (leader and its followers) at a time, while slots are free.
+    private void Start()
+    {
+        while (waiting.Count > 0)
+        {
+            int group = 1 + (waiting[0].Followers?.Count ?? 0);
+            if (active.Count > 0 && active.Count + group > MaxBatch) return;
+            for (int k = 0; k < group; k++)
+            {
+                var w = waiting[0];
+                waiting.RemoveAt(0);
+                active.Add(w);
+            }
+        }
+    }
+
+    // Fills the step's items: decode tokens first, then prompt chunks oldest first. Returns the number of items.
+    private int Plan()
+    {
+        // Decode tokens must fit the KV budget: preempt the newest until they do (the oldest always stays).
+        while (true)
+        {
+            long need = KvTokensUsed;
+            foreach (var w in active) if (w.Pending == 1 && w.Cache != null) need++;
+            if (need <= MaxKvTokens || !Preempt()) break;
+        }
+
+        int n = 0, budget = MaxStepTokens, arena = 0, rows = 0;
+        long kv = KvTokensUsed;
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < active.Count; i++)
+            {
+                var w = active[i];
+                if (w.Leader != null) continue; // followers fork from their leader's cache
+                int pending = w.Pending;
+                bool decode = pending == 1 && w.Computed > 0;
+                if (pending == 0 || decode != (pass == 0) || budget == 0) continue;
+                int prompt = w.PromptLength;
+                int chunk = Math.Min(pending, budget);
+                if (w.Computed < prompt) chunk = Math.Min(chunk, prompt - w.Computed); // prompt rows and generated rows differ in steering
+                if (!decode && i > 0) chunk = (int)Math.Min(chunk, MaxKvTokens - kv);
+                if (chunk <= 0) continue;
+                if (w.Cache == null && !TryCreateCache(w)) { i--; continue; } // it failed and left the batch
+                var tokens = tokenArena.AsSpan(arena, chunk);
+                for (int t = 0; t < chunk; t++) tokens[t] = w.TokenAt(w.Computed + t);
+                bool last = w.Computed + chunk == w.Known;
+                // Prompt rows carry the offsets; generated rows only when the request steers decoding too.
+                var offsets = w.Computed < prompt || w.Offsets is { SteerDecode: true } ? w.Offsets : null;
+                Grow(n + 1, rows + 1);
+                items[n] = new BatchItem(w.Cache!, tokenArena.AsMemory(arena, chunk), offsets,
+                    last && w.Pass == null ? LogitsMode.Last : LogitsMode.None, w.Capture);
+                itemWork[n] = w;
+                itemRows[n] = rows;
+                if (items[n].Logits == LogitsMode.Last) rows++;
+                n++;
+                arena += chunk;
+                budget -= chunk;
+                kv += chunk;
+            }
+        return n;
+    }
+
+    private bool TryCreateCache(Work w)
+    {
+        try
+        {
+            w.Cache = backend.CreateCache(w.Capacity);
+            if (w.Pass != null) w.Capture ??= new AttentionCapture(backend.Config.NumHiddenLayers, w.PromptLength);
+            return true;
+        }
+        catch (Exception e)
+        {
+            Fail(w, e);
+            return false;
+        }
+    }
+
+    private void RunItems(int n)
+    {
+        int rows = itemRows[n - 1] + items[n - 1].LogitsRows;
+        try
+        {
+            backend.Run(items.AsSpan(0, n), logits.AsSpan(0, rows * vocabSize));
+        }
+        catch (Exception) when (n > 1)
+        {
+            // Find the item the engine refuses (a failed run changes no cache); the others get their step.
+            for (int i = 0; i < n; i++)
+            {
+                try
+                {
+                    backend.Run(items.AsSpan(i, 1), logits.AsSpan(itemRows[i] * vocabSize, items[i].LogitsRows * vocabSize));
+                }
+                catch (Exception e)
+                {
+                    itemWork[i].Failed = e;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            itemWork[0].Failed = e;
+        }
+    }
+
+    // Books what ran, samples the tokens of items that asked for logits, and lets finished work leave.
+    private void Finish(int n)
+    {
+        int decoded = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var w = itemWork[i];
+            items[i] = default;
+            itemWork[i] = null!;
+            if (w.Failed is { } error) { Fail(w, error); continue; }
+            int ran = w.Cache!.Length - w.Computed;
+            w.Computed = w.Cache.Length;
+            KvTokensUsed += ran;
+            if (ran == 1 && w.Sequence is { } s0 && w.Computed > s0.Prompt.Length) decoded++;
+            else PromptTokensComputed += ran;
+            if (w.Pending > 0) continue;
+
+            if (w.Pass is { } pass)
+            {
+                pass.Complete(w.Capture!);
+                w.Capture = null;
+                Remove(w);
+                continue;
+            }
+            var row = logits.AsSpan(itemRows[i] * vocabSize, vocabSize);
+            if (w.Followers is { } followers)
+            {
+                // n choices: each follower forks the prompt's cache and samples from the same logits.
+                foreach (var f in followers)
+                {
+                    f.Leader = null;
+                    if (f.Sequence!.Finish is not null) continue;
+                    try
+                    {
+                        f.Cache = w.Cache.Fork(w.Computed, f.Capacity);
+                        f.Computed = w.Computed;
+                        KvTokensUsed += f.Computed;
+                        row.CopyTo(sampleRow);
+                        if (f.Sequence.Accept(f.Sequence.Sampler.Sample(sampleRow, f.Sequence.Generated))) Remove(f, completed: true);
+                    }
+                    catch (Exception e)
+                    {
+                        Fail(f, e);
+                    }
+                }
+                w.Followers = null;
+            }
+            try
+            {
+                var s = w.Sequence!;
+                if (s.Accept(s.Sampler.Sample(row, s.Generated))) Remove(w, completed: true);
+            }
+            catch (Exception e)
+            {
+                Fail(w, e);
+            }
+        }
+        LastDecodeBatch = decoded;
+    }
+
+    // Drops the newest cache (other than the oldest work's); its work recomputes from scratch later. False if none.
+    private bool Preempt()
+    {
+        for (int i = active.Count - 1; i > 0; i--)
+        {
+            var w = active[i];
+            if (w.Cache == null) continue;
+            KvTokensUsed -= w.Computed;
+            w.Cache.Dispose();
+            w.Cache = null;
+            w.Computed = 0;
+            Preemptions++;
+            return true;
+        }
+        return false;
+    }
+
+    private void Fail(Work w, Exception e)
+    {
+        if (w.Pass is { } pass) pass.Fail(e);
+        else w.Sequence!.Fail(e);
+        Remove(w, completed: w.Sequence != null);
+        // Followers that were to fork from a failed prompt fail with it.
+        if (w.Followers is { } followers)
+            foreach (var f in followers) { f.Leader = null; Fail(f, e); }
+        w.Followers = null;
+    }
+
+    private void Leave(List<Work> list, int i, bool cancelled)
+    {
+        var w = list[i];
+        if (ReferenceEquals(list, active)) Release(w);
+        list.RemoveAt(i);
+        if (w.Followers is { } followers)
+            foreach (var f in followers) f.Leader = null; // they compute the prompt themselves
+        w.Followers = null;
+        if (w.Pass is { } pass) { pass.Cancel(); return; }
+        if (cancelled) w.Sequence!.Cancel();
+        Completed?.Invoke(w.Sequence!);
+    }
+
+    private void Remove(Work w, bool completed = false)
+    {
+        Release(w);
+        if (!active.Remove(w)) waiting.Remove(w);
+        if (completed) Completed?.Invoke(w.Sequence!);
+    }
+
+    private void Release(Work w)
+    {
+        if (w.Cache == null) return;
+        KvTokensUsed -= w.Computed;
+        w.Cache.Dispose();
+        w.Cache = null;
+        w.Capture = null;
+    }
+
+    // Grows the per-step arrays (rarely: a larger group or more passes than seen before).
+    private void Grow(int count, int rows)
+    {
+        if (count > items.Length)
+        {
+            Array.Resize(ref items, 2 * count);
+            Array.Resize(ref itemWork, 2 * count);
+            Array.Resize(ref itemRows, 2 * count);
+        }
+        if ((long)rows * vocabSize > logits.Length) logits = new float[2L * rows * vocabSize];
+    }
+
+    /// <summary>One sequence or capture pass as the scheduler tracks it.</summary>
+    private sealed class Work(Sequence? sequence, CapturePass? pass)
+    {
+        public Sequence? Sequence { get; } = sequence;
+        public CapturePass? Pass { get; } = pass;
+        public Work? Leader { get; set; }
+        public List<Work>? Followers { get; set; }
+        public KvCache? Cache { get; set; }
+        public AttentionCapture? Capture { get; set; }
+        public Exception? Failed { get; set; }
+
+        /// <summary>Positions in the cache.</summary>
+        public int Computed { get; set; }
+
+        public int PromptLength => Sequence?.Prompt.Length ?? Pass!.Prompt.Length;
+
+        /// <summary>Tokens known: the prompt and every sampled token (the last one is appended by the next decode).</summary>
+        public int Known => Sequence is { } s ? s.Prompt.Length + s.Generated.Count : Pass!.Prompt.Length;
+
+        public int Pending => Known - Computed;
+
+        public int Capacity => Sequence?.Capacity ?? Pass!.Prompt.Length;
+
+        public AttentionOffsets? Offsets => Sequence is { } s ? s.Offsets : Pass!.Offsets;
+
+        public CancellationToken Cancellation => Sequence?.Cancellation ?? Pass!.Cancellation;
+
+        public int TokenAt(int i) => Sequence is { } s ? (i < s.Prompt.Length ? s.Prompt[i] : s.Generated[i - s.Prompt.Length]) : Pass!.Prompt[i];
     }
 }

@@ -50,16 +50,10 @@ public sealed class Sequence
 
     public SequenceFinish? Finish { get; private set; }
 
-    internal KvCache? Cache { get; set; }
-
-    /// <summary>The last sampled token, appended to the cache by the next decode step.</summary>
-    internal int PendingToken { get; private set; }
-
     /// <summary>Takes a sampled token: emits the text it completes and decides whether the sequence is done.</summary>
     internal bool Accept(SampledToken token)
     {
         generated.Add(token.Id);
-        PendingToken = token.Id;
         if (eosIds.Contains(token.Id))
             return Complete(SequenceFinish.Stop, stop.Push(detokenizer.Flush()) + stop.Flush());
 
@@ -97,6 +91,5 @@ public sealed class Sequence
         if (Finish is not null) return;
         Finish = last.Finish;
         output.TryWrite(last);
-        Cache = null; // the cache goes back with the sequence; nothing else holds it
     }
 }

@@ -25,6 +25,8 @@ internal static class ServeCommand
         ["max-batch"] = "SteerServer:Queue:MaxBatch",
         ["queue-length"] = "SteerServer:Queue:MaxQueue",
         ["max-kv-tokens"] = "SteerServer:Queue:MaxKvTokens",
+        ["max-step-tokens"] = "SteerServer:Queue:MaxStepTokens",
+        ["influence-memory-mb"] = "SteerServer:Queue:InfluenceMemoryMb",
         ["request-timeout"] = "SteerServer:Queue:RequestTimeoutSeconds",
         ["drain-timeout"] = "SteerServer:Queue:DrainTimeoutSeconds",
         ["max-n"] = "SteerServer:Limits:MaxN",

@@ -37,7 +37,6 @@ public static class ChatEndpoints
         log.Stream = request.Stream;
 
         var prompt = model.Pipeline.Chat(PromptInputs.Chat(request.Messages, request.ChatTemplateKwargs), model.Pipeline.ParseSteering(request.Steering));
-        var influence = PromptInputs.RunInfluence(model, prompt);
         int maxNew = GenerationLimits.MaxNewTokens(model, prompt.Ids.Length, request.MaxTokens, "messages");
         log.PromptTokens = prompt.Ids.Length;
         log.Steered = prompt.Plan.Offsets is not null;
@@ -48,13 +47,13 @@ public static class ChatEndpoints
         var id = ResponseExtensions.CompletionId("chatcmpl-", context);
         long created = ResponseExtensions.Now();
         if (request.Stream)
-            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompt, influence, id, created));
+            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompt, id, created));
         using (run)
-            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompt, influence, id, created));
+            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompt, id, created));
     }
 
     private static async Task<ChatCompletionResponse> CollectAsync(GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidChatRequest request, PreparedPrompt prompt, InfluenceResult? influence, string id, long created)
+        ServedModel model, ValidChatRequest request, PreparedPrompt prompt, string id, long created)
     {
         var texts = Enumerable.Range(0, run.Choices).Select(_ => new StringBuilder()).ToArray();
         var logprobs = request.Logprobs ? Enumerable.Range(0, run.Choices).Select(_ => new List<ChatTokenLogprob>()).ToArray() : null;
@@ -75,13 +74,14 @@ public static class ChatEndpoints
         var choices = Enumerable.Range(0, run.Choices)
             .Select(i => new ChatChoice(i, new AssistantMessage(texts[i].ToString()), logprobs is null ? null : new ChatLogprobs(logprobs[i]), finish[i]))
             .ToList();
+        var influence = await run.InfluenceAsync();
         Log(services, context, prompt.Ids.Length, completionTokens, finish);
         return new ChatCompletionResponse(id, created, model.Name, choices, new Usage(prompt.Ids.Length, completionTokens),
             prompt.Plan.ToApplied(), influence.ToReport());
     }
 
     private static async Task StreamAsync(SseWriter writer, GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidChatRequest request, PreparedPrompt prompt, InfluenceResult? influence, string id, long created)
+        ServedModel model, ValidChatRequest request, PreparedPrompt prompt, string id, long created)
     {
         var ct = context.RequestAborted;
         var info = ApiJsonContext.Default.ChatCompletionChunk;
@@ -105,7 +105,7 @@ public static class ChatEndpoints
                     completionTokens += u.CompletionTokens;
                     bool last = --remaining == 0; // steering_applied/influence ride on the last chunk before the usage chunk
                     await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(u.Index, new ChatDelta(), null, finish[u.Index])],
-                        SteeringApplied: last ? prompt.Plan.ToApplied() : null, Influence: last ? influence.ToReport() : null), info, ct);
+                        SteeringApplied: last ? prompt.Plan.ToApplied() : null, Influence: last ? (await run.InfluenceAsync()).ToReport() : null), info, ct);
                 }
                 if (request.IncludeUsage)
                     await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], new Usage(prompt.Ids.Length, completionTokens)), info, ct);

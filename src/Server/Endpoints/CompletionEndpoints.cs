@@ -47,7 +47,6 @@ public static class CompletionEndpoints
             services.LogPrompt(context, model, prepared.Ids);
             maxNew.Add(GenerationLimits.MaxNewTokens(model, prepared.Ids.Length, request.MaxTokens, param));
         }
-        var influence = PromptInputs.RunInfluence(model, prompts[0]); // only the first prompt's is reported
         int promptTokens = prompts.Sum(p => p.Ids.Length);
         log.PromptTokens = promptTokens;
         log.Steered = prompts.Any(p => p.Plan.Offsets is not null);
@@ -58,13 +57,13 @@ public static class CompletionEndpoints
         long created = ResponseExtensions.Now();
         // One top-level steering report per response: that of the first prompt.
         if (request.Stream)
-            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompts[0], influence, promptTokens, id, created));
+            return new SseResult((writer, ct) => StreamAsync(writer, run, services, context, model, request, prompts[0], promptTokens, id, created));
         using (run)
-            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompts[0], influence, promptTokens, id, created));
+            return TypedResults.Ok(await CollectAsync(run, services, context, model, request, prompts[0], promptTokens, id, created));
     }
 
     private static async Task<TextCompletionResponse> CollectAsync(GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, InfluenceResult? influence, int promptTokens, string id, long created)
+        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, int promptTokens, string id, long created)
     {
         var texts = Enumerable.Range(0, run.Choices).Select(_ => new StringBuilder()).ToArray();
         var logprobs = request.Logprobs is null ? null : Enumerable.Range(0, run.Choices).Select(_ => new List<CompletionLogprobs>()).ToArray();
@@ -86,6 +85,7 @@ public static class CompletionEndpoints
         var choices = Enumerable.Range(0, run.Choices)
             .Select(i => new TextChoice(texts[i].ToString(), i, logprobs is null ? null : Merge(logprobs[i]), finish[i]))
             .ToList();
+        var influence = await run.InfluenceAsync();
         services.Metrics.PromptTokens(promptTokens);
         var log = RequestLog.For(context);
         log.CompletionTokens = completionTokens;
@@ -95,7 +95,7 @@ public static class CompletionEndpoints
     }
 
     private static async Task StreamAsync(SseWriter writer, GenerationRun run, GenerationServices services, HttpContext context,
-        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, InfluenceResult? influence, int promptTokens, string id, long created)
+        ServedModel model, ValidCompletionRequest request, PreparedPrompt first, int promptTokens, string id, long created)
     {
         var ct = context.RequestAborted;
         var info = ApiJsonContext.Default.TextCompletionResponse;
@@ -118,7 +118,7 @@ public static class CompletionEndpoints
                     completionTokens += u.CompletionTokens;
                     bool last = --remaining == 0;
                     await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice("", u.Index, null, finish[u.Index])], null,
-                        last ? first.Plan.ToApplied() : null, last ? influence.ToReport() : null), info, ct);
+                        last ? first.Plan.ToApplied() : null, last ? (await run.InfluenceAsync()).ToReport() : null), info, ct);
                 }
                 if (request.IncludeUsage)
                     await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [], new Usage(promptTokens, completionTokens)), info, ct);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using SteerServer.Models.Errors;
 using SteerServer.Models.Generation;
+using SteerServer.Models.Inference;
+using SteerServer.Steering.Influence;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Validation;
 using SteerServer.Server.Worker;
@@ -24,8 +26,12 @@ public sealed class GenerationRun : IDisposable
     private long lastTokenAt;
     private readonly long[] choiceTokenAt; // per choice: when its last token arrived (inter-token latency)
 
-    private GenerationRun(GenerationServices services, HttpContext context, CancellationTokenSource cancellation, GenerationJob job, int[] lastPromptIds, int promptTokens)
+    private readonly InfluencePlan? influence;
+
+    private GenerationRun(GenerationServices services, HttpContext context, CancellationTokenSource cancellation, GenerationJob job, int[] lastPromptIds,
+        int promptTokens, InfluencePlan? influence)
     {
+        this.influence = influence;
         this.services = services;
         this.context = context;
         this.cancellation = cancellation;
@@ -68,6 +74,25 @@ public sealed class GenerationRun : IDisposable
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (services.QueueOptions.Value.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.Value.RequestTimeoutSeconds));
+        // The first prompt's Influence pass (the one reported) is a job of the worker; its capture memory is reserved now.
+        var influence = prompts[0].Plan.Influence;
+        CapturePass? pass = null;
+        if (influence is not null)
+        {
+            long captureBytes = CapturePass.CaptureBytes(model.Model.Config.NumHiddenLayers, prompts[0].Ids.Length);
+            try
+            {
+                services.InfluenceBudget.Reserve(captureBytes, prompts[0].Ids.Length);
+            }
+            catch
+            {
+                cts.Dispose();
+                throw;
+            }
+            pass = new CapturePass(prompts[0].Ids, influence.PassOffsets, cts.Token);
+            var budget = services.InfluenceBudget;
+            pass.Completion.ContinueWith(_ => budget.Release(captureBytes), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         var lastIds = new int[prompts.Count * n];
         var job = new GenerationJob(writer =>
         {
@@ -83,10 +108,11 @@ public sealed class GenerationRun : IDisposable
                         model.Tokenizer.CreateStreamingDetokenizer(skipSpecialTokens: true), stop, writer, cts.Token));
                 }
             return sequences;
-        }, cts.Token);
+        }, cts.Token, pass);
 
         if (!services.Queue.TryEnqueue(job))
         {
+            pass?.Cancel();
             cts.Dispose();
             services.Metrics.Rejected("queue_full");
             throw new SteerException(ErrorKind.Overloaded,
@@ -94,7 +120,24 @@ public sealed class GenerationRun : IDisposable
                 null, "rate_limit_exceeded");
         }
         if (prompts.Any(p => p.Plan.Offsets is not null)) services.Metrics.Steered();
-        return new GenerationRun(services, context, cts, job, lastIds, prompts.Sum(p => p.Ids.Length));
+        return new GenerationRun(services, context, cts, job, lastIds, prompts.Sum(p => p.Ids.Length), influence);
+    }
+
+    /// <summary>The Influence the first prompt asked for (null if none), once the worker has run its pass.</summary>
+    public async Task<InfluenceResult?> InfluenceAsync()
+    {
+        if (Job.Influence is not { } pass || influence is null) return null;
+        AttentionCapture capture;
+        try
+        {
+            capture = await pass.Completion.WaitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw Cancelled();
+        }
+        // The recurrence runs here, on the request's thread, not on the worker's.
+        return InfluenceRunner.Compute(influence, pass.Prompt, capture);
     }
 
     /// <summary>

@@ -10,6 +10,7 @@ namespace SteerServer.Server.Endpoints;
 public sealed record GenerationServices(
     ModelHost Host,
     RequestQueue Queue,
+    InfluenceBudget InfluenceBudget,
     ServerMetrics Metrics,
     IOptions<QueueOptions> QueueOptions,
     IOptions<LimitsOptions> LimitsOptions,

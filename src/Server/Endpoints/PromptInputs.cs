@@ -2,12 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Validation;
-using SteerServer.Steering.Influence;
 using SteerServer.Steering.Preparation;
 
 namespace SteerServer.Server.Endpoints;
 
-/// <summary>Validated requests → the <see cref="PromptPipeline"/>'s inputs, and the Influence pass of a prepared prompt.</summary>
+/// <summary>Validated requests → the <see cref="PromptPipeline"/>'s inputs.</summary>
 public static class PromptInputs
 {
     /// <summary>The messages as the chat template sees them (<c>tool_calls</c> and kwargs as JSON).</summary>
@@ -26,11 +25,4 @@ public static class PromptInputs
         var extra = kwargs?.ToDictionary(kv => kv.Key, kv => (object?)JsonNode.Parse(kv.Value.GetRawText()));
         return new ChatInput(list, null, addGenerationPrompt, extra, addSpecialTokens);
     }
-
-    /// <summary>
-    /// Runs the Influence pass the prompt's plan asks for, or returns null. It runs on the request thread for now; the
-    /// worker is to schedule it as a job of its own (issue 12, item 3).
-    /// </summary>
-    public static InfluenceResult? RunInfluence(ServedModel model, PreparedPrompt prompt) =>
-        prompt.Plan.Influence is { } plan ? InfluenceRunner.Run(model.Model.Backend, plan, prompt.Ids) : null;
 }

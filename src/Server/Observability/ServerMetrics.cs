@@ -29,6 +29,8 @@ public sealed class ServerMetrics
     private readonly Counter<long> steered;
     private readonly Counter<long> rejected;
     private readonly Counter<long> decodeSteps;
+    private readonly Counter<long> promptTokensComputed;
+    private readonly Counter<long> preemptions;
     private readonly Histogram<double> timeToFirstToken;
     private readonly Histogram<double> interTokenLatency;
     private readonly Histogram<double> e2eLatency;
@@ -47,6 +49,9 @@ public sealed class ServerMetrics
         steered = Meter.CreateCounter<long>("steerserver_steered_requests", description: "Requests that applied attention steering.");
         rejected = Meter.CreateCounter<long>("steerserver_rejected_requests", description: "Requests refused by admission control (queue full, loading, draining).");
         decodeSteps = Meter.CreateCounter<long>("steerserver_decode_steps", description: "Batched decode steps by the number of sequences decoded together.");
+        promptTokensComputed = Meter.CreateCounter<long>("steerserver_prompt_tokens_computed", "{token}",
+            "Prompt tokens run through the model: prefill chunks, Influence passes and recomputation after preemption; a prompt shared by n choices counts once.");
+        preemptions = Meter.CreateCounter<long>("steerserver_num_preemptions", description: "Sequences whose KV cache was dropped to stay within the KV budget (recomputed later).");
         timeToFirstToken = Histogram("steerserver_time_to_first_token_seconds", "From request arrival to the first generated token.", FirstTokenBuckets);
         interTokenLatency = Histogram("steerserver_inter_token_latency_seconds", "Time between two generated tokens of one sequence.", InterTokenBuckets);
         e2eLatency = Histogram("steerserver_e2e_request_latency_seconds", "End-to-end time of generation requests that completed.", RequestBuckets);
@@ -56,12 +61,12 @@ public sealed class ServerMetrics
         requestGenerationTokens = Meter.CreateHistogram<long>("steerserver_request_generation_tokens", "{token}", "Generated tokens per completed request (all choices).",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
         // Series exist from the start at 0, so rate() and alerts work before the first event (OpenTelemetry exports only what was recorded).
-        foreach (var counter in new[] { cancellations, promptTokens, generationTokens, steered }) counter.Add(0);
+        foreach (var counter in new[] { cancellations, promptTokens, generationTokens, steered, promptTokensComputed, preemptions }) counter.Add(0);
         foreach (var reason in new[] { "stop", "length", "cancelled", "error" }) Finish(reason, 0);
         Rejected("queue_full", 0);
         Meter.CreateObservableGauge("steerserver_num_requests_running", () => RunningSequences?.Invoke() ?? 0, description: "Sequences in the running batch.");
         Meter.CreateObservableGauge("steerserver_num_requests_waiting", () => QueueDepth?.Invoke() ?? 0, description: "Requests waiting in the queue for the worker.");
-        Meter.CreateObservableGauge("steerserver_kv_cache_usage_perc", () => KvCacheUsage?.Invoke() ?? 0, description: "Fraction of the KV budget (SteerServer:Queue:MaxKvTokens) reserved by running sequences, 0 to 1.");
+        Meter.CreateObservableGauge("steerserver_kv_cache_usage_perc", () => KvCacheUsage?.Invoke() ?? 0, description: "Fraction of the KV budget (SteerServer:Queue:MaxKvTokens) held by running sequences, 0 to 1.");
     }
 
     public Meter Meter { get; }
@@ -80,6 +85,8 @@ public sealed class ServerMetrics
     public void PromptTokens(int count) => promptTokens.Add(count);
     public void GenerationTokens(int count) => generationTokens.Add(count);
     public void Steered() => steered.Add(1);
+    public void PromptTokensComputed(long count) => promptTokensComputed.Add(count);
+    public void Preemptions(long count) => preemptions.Add(count);
     public void DecodeStep(int batchSize) => decodeSteps.Add(1, new KeyValuePair<string, object?>("batch_size", batchSize.ToString(CultureInfo.InvariantCulture)));
     public void TimeToFirstToken(TimeSpan t) => timeToFirstToken.Record(t.TotalSeconds);
     public void InterTokenLatency(TimeSpan t) => interTokenLatency.Record(t.TotalSeconds);

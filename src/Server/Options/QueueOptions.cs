@@ -11,8 +11,23 @@ public sealed class QueueOptions
     /// <summary>Requests waiting for a batch slot; beyond this a request gets 429.</summary>
     public int MaxQueue { get; set; } = 64;
 
-    /// <summary>Total KV-cache positions reserved by running sequences (prompt + max tokens each); 0 = MaxBatch × context.</summary>
+    /// <summary>
+    /// KV-cache positions running sequences may hold together, taken as they are computed (not reserved for max_tokens);
+    /// when decoding needs more, the newest sequence is preempted and recomputed later. 0 = MaxBatch × context.
+    /// </summary>
     public int MaxKvTokens { get; set; }
+
+    /// <summary>
+    /// Tokens one forward step computes: a decode token for every running sequence, the rest prompt chunks. Smaller
+    /// keeps streams smoother while long prompts arrive; larger computes prompts faster.
+    /// </summary>
+    public int MaxStepTokens { get; set; } = 256;
+
+    /// <summary>
+    /// Memory for Influence passes (layers × prompt² attention values each), queued and running together, in MiB.
+    /// A request whose pass alone exceeds it gets 400; one that does not fit beside the others now gets 429.
+    /// </summary>
+    public int InfluenceMemoryMb { get; set; } = 1024;
 
     /// <summary>A request (queued plus generating) is cancelled after this many seconds; 0 = no limit.</summary>
     public int RequestTimeoutSeconds { get; set; } = 600;

@@ -64,59 +64,56 @@ public sealed class ModelWorker(
     {
         var o = options.Value;
         long kvBudget = o.MaxKvTokens > 0 ? o.MaxKvTokens : (long)o.MaxBatch * model.MaxContext;
-        var scheduler = new Scheduler(model.Model.Backend, o.MaxBatch, kvBudget);
+        var scheduler = new Scheduler(model.Model.Backend, o.MaxBatch, kvBudget, o.MaxStepTokens);
         scheduler.Completed = OnCompleted;
-        metrics.KvCacheUsage = () => Math.Min(1.0, (double)scheduler.ReservedKvTokens / scheduler.MaxKvTokens);
-        var pending = new Queue<Sequence>(); // sequences of an admitted job still waiting for a batch slot
-        logger.LogInformation("Worker ready: max batch {MaxBatch}, KV budget {Kv} positions, queue {Queue}", o.MaxBatch, kvBudget, queue.Capacity);
+        metrics.KvCacheUsage = () => Math.Min(1.0, (double)scheduler.KvTokensUsed / scheduler.MaxKvTokens);
+        long promptTokens = 0, preemptions = 0;
+        logger.LogInformation("Worker ready: max batch {MaxBatch}, {StepTokens} tokens per step, KV budget {Kv} positions, queue {Queue}",
+            o.MaxBatch, o.MaxStepTokens, kvBudget, queue.Capacity);
         while (true)
         {
             bool draining = Interlocked.Read(ref drainDeadline) != long.MaxValue;
             if (draining && Stopwatch.GetTimestamp() > Interlocked.Read(ref drainDeadline))
             {
-                logger.LogWarning("Drain timeout: cancelling {Running} running and {Queued} queued requests", scheduler.Count + pending.Count, queue.Count);
+                logger.LogWarning("Drain timeout: cancelling {Running} running and {Queued} queued requests", scheduler.Count + scheduler.Waiting, queue.Count);
                 scheduler.CancelAll();
-                while (pending.TryDequeue(out var p)) { p.Cancel(); OnCompleted(p); }
                 queue.CancelAll();
                 break;
             }
 
-            Admit(scheduler, pending);
-            if (scheduler.Count == 0 && pending.Count == 0)
+            Admit(scheduler);
+            if (!scheduler.Step())
             {
+                Volatile.Write(ref running, 0);
                 if (draining && queue.Count == 0) break;
                 queue.WaitForWork(TimeSpan.FromMilliseconds(draining ? 50 : 1000));
                 continue;
             }
-            metrics.DecodeStep(scheduler.Count);
-            scheduler.Step();
+            if (scheduler.LastDecodeBatch > 0) metrics.DecodeStep(scheduler.LastDecodeBatch);
+            metrics.PromptTokensComputed(scheduler.PromptTokensComputed - promptTokens);
+            metrics.Preemptions(scheduler.Preemptions - preemptions);
+            promptTokens = scheduler.PromptTokensComputed;
+            preemptions = scheduler.Preemptions;
             Volatile.Write(ref running, scheduler.Count);
         }
         Volatile.Write(ref running, 0);
         metrics.KvCacheUsage = null;
     }
 
-    private void Admit(Scheduler scheduler, Queue<Sequence> pending)
+    // Hands queued jobs to the scheduler while it has a free slot; the rest wait in the bounded queue (429 when full).
+    private void Admit(Scheduler scheduler)
     {
-        while (true)
+        while (scheduler.HasRoom && queue.Peek() is { } job)
         {
-            if (pending.Count == 0)
+            if (!queue.TryDequeue(job)) continue; // cancelled meanwhile: the queue ended it
+            metrics.QueueTime(Stopwatch.GetElapsedTime(job.EnqueuedAt));
+            if (job.Cancellation.IsCancellationRequested)
             {
-                if (queue.Peek() is not { } job) return;
-                if (!scheduler.CanAdmit(job.Sequences[0]) || !queue.TryDequeue(job)) return;
-                metrics.QueueTime(Stopwatch.GetElapsedTime(job.EnqueuedAt));
-                if (job.Cancellation.IsCancellationRequested)
-                {
-                    job.CancelQueued();
-                    continue;
-                }
-                foreach (var s in job.Sequences) pending.Enqueue(s);
+                job.CancelQueued();
+                continue;
             }
-            var next = pending.Peek();
-            if (!scheduler.CanAdmit(next)) return;
-            pending.Dequeue();
-            scheduler.Admit(next);
-            Volatile.Write(ref running, scheduler.Count);
+            if (job.Influence is { } pass) scheduler.Add(pass);
+            scheduler.Add(job.Sequences);
         }
     }
 

@@ -4,7 +4,7 @@ using SteerServer.Models.Inference;
 namespace SteerServer.Steering.Influence;
 
 /// <summary>
-/// Runs the Influence pass: one extra prompt-only forward with δ on the span (every layer and head), the
+/// The Influence pass: one extra prompt-only forward with δ on the span (every layer and head), the
 /// δ-modified stream feeding later layers, capturing per-layer attention statistics, then the recurrence.
 /// </summary>
 public static class InfluenceRunner
@@ -28,9 +28,14 @@ public static class InfluenceRunner
         CheckSize(numLayers, promptLength);
         var capture = new AttentionCapture(numLayers, promptLength);
         var cache = backend.CreateCache(promptLength);
-        var logits = new float[backend.Config.VocabSize];
-        backend.Forward(cache, promptIds, plan.PassOffsets, logits, allPositions: false, capture);
-        var layers = InfluenceCalculator.Compute(plan.Metric, plan.Indicator(promptLength), capture.AvgAttention, capture.InputNormL1, capture.OutputNormL1);
+        backend.Run([new BatchItem(cache, promptIds.ToArray(), plan.PassOffsets, LogitsMode.None, capture)], []);
+        return Compute(plan, promptIds, capture);
+    }
+
+    /// <summary>The metric from a capture of the pass (filled by <see cref="Run"/> or by the server's scheduler).</summary>
+    public static InfluenceResult Compute(InfluencePlan plan, ReadOnlySpan<int> promptIds, AttentionCapture capture)
+    {
+        var layers = InfluenceCalculator.Compute(plan.Metric, plan.Indicator(promptIds.Length), capture.AvgAttention, capture.InputNormL1, capture.OutputNormL1);
         return new InfluenceResult(plan.Metric, promptIds.ToArray(), layers);
     }
 }
