@@ -4,12 +4,15 @@
 // PLAYGROUND_SCREENSHOTS=dir saves a wide (1280 px) and a narrow (390 px) screenshot there.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import ts from "typescript";
 
 const root = resolve(import.meta.dirname, "../..");
 const model = resolve(root, "../shared/testdata/models/stories260K");
@@ -18,6 +21,7 @@ const screenshots = process.env.PLAYGROUND_SCREENSHOTS;
 
 let server, origin, context, page, profile;
 const problems = []; // console errors, page errors, and requests that leave the server
+const chatBodies = []; // every /v1/chat/completions body the page sent
 
 const freePort = () => new Promise((ok, fail) => {
   const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }).on("error", fail);
@@ -49,7 +53,10 @@ before(async () => {
       "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 900 },
   });
-  context.on("request", r => { if (!r.url().startsWith(origin + "/")) problems.push(`request left the server: ${r.url()}`); });
+  context.on("request", r => {
+    if (!r.url().startsWith(origin + "/")) problems.push(`request left the server: ${r.url()}`);
+    if (r.url() === `${origin}/v1/chat/completions`) chatBodies.push(JSON.parse(r.postData()));
+  });
   page = context.pages()[0] ?? await context.newPage();
   page.on("console", m => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
   page.on("pageerror", e => problems.push(`page error: ${e.message}`));
@@ -101,6 +108,67 @@ test("marks a span, runs baseline and steered to the end, and they differ", asyn
   await page.locator("#tokens .token.substring").first().waitFor();
   assert.equal(await page.locator("#tokens .token.substring").count(), 4);
   assert.match(await page.locator("#applied").innerText(), /substring “little girl” tokens \[9, 13\) offset -4\.6052; PASTA on 5 layers, 40 heads/);
+  assert.deepEqual(problems, []);
+});
+
+// Asynchronous: the recording proxy below runs in this process and must keep answering meanwhile.
+const run = async (file, args, options) => (await promisify(execFile)(file, args, { encoding: "utf8", ...options })).stdout;
+
+/** A pass-through proxy to the server that keeps each request body: what a copied snippet really sends. */
+async function recordingProxy() {
+  const bodies = [];
+  const proxy = createHttpServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    if (body.length) bodies.push(JSON.parse(body.toString("utf8")));
+    const upstream = await fetch(origin + req.url, { method: req.method, headers: { "Content-Type": "application/json" }, body: body.length ? body : undefined });
+    res.writeHead(upstream.status, { "Content-Type": upstream.headers.get("content-type") ?? "application/json" });
+    for await (const c of upstream.body) res.write(c);
+    res.end();
+  });
+  await new Promise(ok => proxy.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${proxy.address().port}`, bodies, close: () => proxy.close() };
+}
+
+test("the copied TypeScript, C# and Python requests are exactly the request the page sent", async () => {
+  const sent = chatBodies.findLast(b => b.steering !== false);
+  assert.ok(sent?.steering?.substrings, "the steered request of the last run");
+  const steered = await outputText("steered");
+  const code = async tab => { await page.getByRole("tab", { name: tab }).click(); return page.locator("#code").innerText(); };
+  const proxy = await recordingProxy();
+  const dir = mkdtempSync(join(tmpdir(), "playground-snippets-"));
+  try {
+    // TypeScript with the openai npm package (types stripped by the TypeScript compiler; run by Node from this folder's node_modules).
+    const typescript = (await code("TypeScript")).replaceAll(`${origin}/v1`, `${proxy.url}/v1`);
+    const script = join(import.meta.dirname, `.snippet-${process.pid}.mjs`);
+    writeFileSync(script, ts.transpileModule(typescript, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    try {
+      assert.equal(await run("node", [script]), steered);
+    } finally { rmSync(script, { force: true }); }
+    assert.deepEqual(proxy.bodies.pop(), sent);
+
+    // C# with the OpenAI .NET package (the version the server's tests use) as a file-based app.
+    const csharp = (await code("C#")).replaceAll(`${origin}/v1`, `${proxy.url}/v1`);
+    writeFileSync(join(dir, "app.cs"), "#:package OpenAI@2.10.0\n" + csharp);
+    assert.equal(await run("dotnet", ["run", "app.cs"], { cwd: dir }), steered);
+    assert.deepEqual(proxy.bodies.pop(), sent);
+
+    // Python: no openai package here, so read the call's literal arguments (extra_body merged, as the SDK does).
+    const python = await code("Python");
+    const read = `import ast, json, sys
+tree = ast.parse(sys.stdin.read())
+calls = {n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id: n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+body = {k.arg: ast.literal_eval(k.value) for k in calls["create"].keywords}
+body.update(body.pop("extra_body"))
+print(json.dumps({"base_url": ast.literal_eval(calls["OpenAI"].keywords[0].value), "body": body}))`;
+    const parsed = JSON.parse(execFileSync("python3", ["-c", read], { input: python, encoding: "utf8" }));
+    assert.equal(parsed.base_url, `${origin}/v1`);
+    assert.deepEqual(parsed.body, sent);
+  } finally {
+    proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.deepEqual(problems, []);
 });
 
