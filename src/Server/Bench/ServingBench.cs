@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -22,7 +23,7 @@ public static class ServingBench
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = w.BaseUrl,
-            Timeout = w.RequestTimeout,
+            Timeout = Timeout.InfiniteTimeSpan, // each request has its own deadline, to its last chunk
         };
         if (w.ApiKey is { Length: > 0 } key) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         string model = w.Model ?? await FirstModelAsync(http, ct);
@@ -31,7 +32,7 @@ public static class ServingBench
         var longPrompt = w.LongPromptTokens > 0 ? RandomIds(random, w.LongPromptTokens, w.PromptVocab) : null;
 
         // Warm-up: one short request, so the first measured request does not pay connection set-up or JIT.
-        await StreamAsync(http, Completion(model, RandomIds(random, 8, w.PromptVocab), 2, w.IgnoreEos), Stopwatch.StartNew(), new StreamRecord(), null, ct);
+        await StreamAsync(http, Completion(model, RandomIds(random, 8, w.PromptVocab), 2, w.IgnoreEos), Stopwatch.StartNew(), new StreamRecord(), null, w.RequestTimeout, ct);
 
         var memory = new MemoryProbe(http, w.ServerPid);
         long? before = await memory.ReadAsync(ct);
@@ -61,14 +62,17 @@ public static class ServingBench
             if (r.ChunkTimes.Count == 4 && Interlocked.Increment(ref decoding) >= firstWave) midRun.TrySetResult();
         }
 
-        int next = -1;
+        int next = -1, done = 0;
         var workers = Enumerable.Range(0, w.Concurrency).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < w.Requests)
             {
-                await StreamAsync(http, Completion(model, prompts[i], w.GenTokens, w.IgnoreEos), clock, records[i], OnChunk, ct);
+                await StreamAsync(http, Completion(model, prompts[i], w.GenTokens, w.IgnoreEos), clock, records[i], OnChunk, w.RequestTimeout, ct);
                 midRun.TrySetResult();
+                int finished = Interlocked.Increment(ref done);
+                progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# {finished}/{w.Requests} finished at {clock.Elapsed.TotalSeconds:F1} s{(records[i].Error is { } e ? $" (failed: {e})" : "")}"));
             }
         }, ct)).ToList();
 
@@ -80,17 +84,17 @@ public static class ServingBench
         {
             await midRun.Task.WaitAsync(ct);
             extrasAt = clock.Elapsed.TotalSeconds;
-            progress?.WriteLine($"# extras sent at {extrasAt:F1} s");
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# extras sent at {extrasAt:F1} s"));
             if (longPrompt is not null)
             {
                 longRecord = new StreamRecord();
-                extras.Add(StreamAsync(http, Completion(model, longPrompt, w.GenTokens, w.IgnoreEos), clock, longRecord, null, ct));
+                extras.Add(StreamAsync(http, Completion(model, longPrompt, w.GenTokens, w.IgnoreEos), clock, longRecord, null, w.RequestTimeout, ct));
             }
             for (int i = 0; i < w.InfluenceRequests; i++)
             {
                 var r = new StreamRecord();
                 influence.Add(r);
-                extras.Add(StreamAsync(http, InfluenceChat(model, random, w.InfluenceWords), clock, r, null, ct));
+                extras.Add(StreamAsync(http, InfluenceChat(model, random, w.InfluenceWords), clock, r, null, w.RequestTimeout, ct));
             }
         }
         await Task.WhenAll(workers);
@@ -160,9 +164,12 @@ public static class ServingBench
 
     /// <summary>Sends one streamed request and records when each content chunk arrives; never throws for a failed request.</summary>
     private static async Task StreamAsync(HttpClient http, (string Path, JsonObject Body) request, Stopwatch clock, StreamRecord record,
-        Action<StreamRecord>? onChunk, CancellationToken ct)
+        Action<StreamRecord>? onChunk, TimeSpan timeout, CancellationToken cancellationToken)
     {
         record.SentAt = clock.Elapsed.TotalSeconds;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var ct = deadline.Token;
         int chunks = 0;
         int? usage = null;
         try
@@ -203,9 +210,13 @@ public static class ServingBench
                 }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or TaskCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            record.Error ??= e.Message;
+            record.Error ??= $"timed out after {timeout.TotalSeconds:F0} s";
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException)
+        {
+            record.Error ??= e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
         }
         finally
         {

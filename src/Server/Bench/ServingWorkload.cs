@@ -43,5 +43,6 @@ public sealed record ServingWorkload
 
     public int Seed { get; init; }
 
+    /// <summary>Per request, from sent to its last chunk; past it the request counts as failed.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -97,7 +97,7 @@ internal static class BenchCommand
     /// <summary>
     /// <c>bench --serve URL [--model NAME] [--requests 16] [--concurrency 8] [--prompt-tokens 256] [--gen-tokens 64]
     /// [--long-prompt-tokens N] [--influence N] [--influence-words 400] [--prompt-vocab 32000] [--server-pid PID]
-    /// [--api-key KEY] [--no-ignore-eos] [--seed 0] [--json]</c>: see <see cref="ServingWorkload"/>.
+    /// [--api-key KEY] [--no-ignore-eos] [--seed 0] [--timeout 600] [--json]</c>: see <see cref="ServingWorkload"/>.
     /// </summary>
     private static int RunServing(string url, CliArgs args)
     {
@@ -119,11 +119,12 @@ internal static class BenchCommand
             IgnoreEos = !args.Flag("no-ignore-eos"),
             ServerPid = args.String("server-pid") is null ? null : Positive(args, "server-pid", 0),
             Seed = args.Int("seed", 0),
+            RequestTimeout = TimeSpan.FromSeconds(Positive(args, "timeout", 600)),
         };
         bool json = args.Flag("json");
         args.ThrowOnUnused();
         if (w.PromptVocab < 2) throw SteerException.InvalidRequest("--prompt-vocab must be at least 2", "prompt-vocab");
-        var report = ServingBench.RunAsync(w, json ? null : Console.Out).GetAwaiter().GetResult();
+        var report = ServingBench.RunAsync(w, Console.Error).GetAwaiter().GetResult(); // progress on stderr, figures on stdout
         Console.WriteLine(json ? report.ToJson().ToJsonString() : report.ToText());
         return report.Failed == 0 && report.InfluenceSucceeded == w.InfluenceRequests && report.LongPromptError is null ? 0 : 1;
     }

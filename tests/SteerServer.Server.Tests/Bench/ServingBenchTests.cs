@@ -61,6 +61,25 @@ public sealed class ServingBenchTests
         Assert.Contains("model", report.FirstError);
     }
 
+    [Fact]
+    public async Task RequestPastItsDeadline_IsAFailureSayingSo()
+    {
+        await using var server = await KestrelServer.StartAsync();
+        var report = await ServingBench.RunAsync(new ServingWorkload
+        {
+            BaseUrl = server.Address,
+            Requests = 1,
+            Concurrency = 1,
+            PromptTokens = 8,
+            GenTokens = 4,
+            PromptVocab = 512,
+            RequestTimeout = TimeSpan.FromTicks(1),
+        }, ct: Ct.Token);
+
+        Assert.Equal(1, report.Failed);
+        Assert.StartsWith("timed out after", report.FirstError);
+    }
+
     [Theory]
     [InlineData(new[] { 1.0, 2.0, 3.0, 4.0 }, 50, 2.5)]
     [InlineData(new[] { 5.0 }, 99, 5.0)]
