@@ -81,6 +81,13 @@ public sealed partial class LoggingTests
         Assert.DoesNotContain("<!->", line);
     }
 
+    [Fact]
+    public async Task UnknownLogFormat_RefusedAtStart()
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync("--log-format", "xml"));
+        Assert.Contains("--log-format (SteerServer:Logging:Format) must be text or json, got 'xml'", e.Message);
+    }
+
     [GeneratedRegex(@"^\d\d:\d\d:\d\d\.\d{3} (VRB|DBG|INF|WRN|ERR|FTL) ")]
     private static partial Regex EventLine();
 }
