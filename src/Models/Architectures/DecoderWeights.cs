@@ -15,10 +15,12 @@ public sealed class DecoderWeights
     public required float[] Norm { get; init; }                    // [hiddenSize] final RMSNorm
     public required WeightMatrix LmHead { get; init; }             // [vocabSize, hiddenSize] (== EmbedTokens when tied)
 
-    /// <summary>Bytes of weights one decode step reads: every layer matrix and the output projection (one embedding row aside).</summary>
-    public long DecodeBytesPerToken =>
-        Layers.Sum(l => l.QProj.ByteSize + l.KProj.ByteSize + l.VProj.ByteSize + l.OProj.ByteSize + l.GateProj.ByteSize + l.UpProj.ByteSize + l.DownProj.ByteSize)
-        + LmHead.ByteSize;
+    /// <summary>The matrices one decode step reads in full: every layer's and the output projection (one embedding row aside).</summary>
+    public IEnumerable<WeightMatrix> DecodeMatrices =>
+        Layers.SelectMany(l => new[] { l.QProj, l.KProj, l.VProj, l.OProj, l.GateProj, l.UpProj, l.DownProj }).Append(LmHead);
+
+    /// <summary>Bytes of weights one decode step reads.</summary>
+    public long DecodeBytesPerToken => DecodeMatrices.Sum(w => w.ByteSize);
 
     /// <summary>
     /// Loads every weight of <paramref name="config"/>/<paramref name="traits"/> from <paramref name="checkpoint"/>, checking names
@@ -32,6 +34,12 @@ public sealed class DecoderWeights
 
         WeightMatrix Matrix(string name, int rows, int cols) => convert(name, checkpoint.GetMatrix(name, rows, cols));
 
+        // The vocabulary matrices first: each is the largest tensor, and converted while little else is resident its
+        // source pages and its packed copy overlap least with the rest (load peak 1.54 → 1.2× the packed weights on
+        // qwen2.5-0.5b q8_0).
+        var embed = Matrix("model.embed_tokens.weight", config.VocabSize, hidden);
+        // Tied: reuse the embedding (some tied checkpoints still store lm_head.weight; it is the same tensor).
+        var lmHead = config.TieWordEmbeddings ? embed : Matrix("lm_head.weight", config.VocabSize, hidden);
         var layers = new DecoderLayerWeights[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -55,9 +63,6 @@ public sealed class DecoderWeights
                 DownProj = Matrix(p + "mlp.down_proj.weight", hidden, inter),
             };
         }
-        var embed = Matrix("model.embed_tokens.weight", config.VocabSize, hidden);
-        // Tied: reuse the embedding (some tied checkpoints still store lm_head.weight; it is the same tensor).
-        var lmHead = config.TieWordEmbeddings ? embed : Matrix("lm_head.weight", config.VocabSize, hidden);
         return new DecoderWeights
         {
             EmbedTokens = embed,
