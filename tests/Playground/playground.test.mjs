@@ -18,6 +18,9 @@ const root = resolve(import.meta.dirname, "../..");
 const model = resolve(root, "../shared/testdata/models/stories260K");
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const screenshots = process.env.PLAYGROUND_SCREENSHOTS;
+// The server requires a key, so the page's key field is exercised; the copied snippets read it from OPENAI_API_KEY.
+const apiKey = "playground-test-key";
+const withKey = { env: { ...process.env, OPENAI_API_KEY: apiKey } };
 
 let server, origin, context, page, profile;
 const problems = []; // console errors, page errors, and requests that leave the server
@@ -41,7 +44,7 @@ before(async () => {
   execFileSync("dotnet", ["build", "src/Server", "-c", "Release", "--nologo", "-v", "quiet"], { cwd: root, stdio: "inherit" });
   const port = await freePort();
   origin = `http://127.0.0.1:${port}`;
-  server = spawn("dotnet", [join(root, "src/Server/bin/Release/net10.0/SteerServer.dll"), "serve", "--model", model, "--urls", origin],
+  server = spawn("dotnet", [join(root, "src/Server/bin/Release/net10.0/SteerServer.dll"), "serve", "--model", model, "--urls", origin, "--api-key", apiKey],
     { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   await waitForHealth(`${origin}/health`, Date.now() + 120_000);
 
@@ -77,15 +80,36 @@ async function select(text) {
   return area;
 }
 
-test("loads / with the model's shape, no console errors and nothing fetched from elsewhere", async () => {
+test("loads / with no console errors and nothing fetched from elsewhere; asks for the key, keeps it for the session", async () => {
   await page.goto(origin + "/");
+  const loadError = page.locator("#load-error");
+  await loadError.waitFor();
+  assert.match(await loadError.innerText(), /401 invalid_request_error.*API key/s);
+  // Chromium logs the 401 response itself as a console error: that one is expected.
+  assert.deepEqual(problems.splice(0), ["console error: Failed to load resource: the server responded with a status of 401 (Unauthorized)"]);
+  await page.getByLabel("API key").fill(apiKey);
+  await page.getByLabel("API key").press("Tab");
   await page.locator("#model option", { hasText: "stories260K" }).waitFor({ state: "attached" });
+  assert.ok(await loadError.isHidden());
+  await page.reload(); // session storage keeps the key for this tab
+  await page.locator("#model option", { hasText: "stories260K" }).waitFor({ state: "attached" });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("steerserver.apiKey")), apiKey);
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
   assert.match(await page.locator("#model-info").innerText(), /5 layers × 8 heads \(4 KV\), context 512/);
   assert.equal(await page.locator("#head-picker input[type=checkbox]").count(), 5 * 8);
   assert.deepEqual(problems, []);
 });
 
 test("marks a span, runs baseline and steered to the end, and they differ", async () => {
+  // A GUIDE mark wraps the selection in tags, shows inline and in the list, and comes off again.
+  const area = await select("dog");
+  const before = await area.inputValue();
+  await page.getByRole("button", { name: "<!!->" }).click();
+  assert.ok((await area.inputValue()).endsWith("her <!!->dog<-!!>"));
+  assert.equal(await page.locator(".backdrop mark.guide-2").innerText(), "dog");
+  await page.getByRole("button", { name: /Remove the <!!-> tags/ }).click();
+  assert.equal(await area.inputValue(), before);
+
   await select("little girl");
   await page.getByRole("button", { name: "Emphasise" }).click();
   await page.locator("#marks .chip.pasta", { hasText: "little girl" }).waitFor();
@@ -122,7 +146,9 @@ async function recordingProxy() {
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
     if (body.length) bodies.push(JSON.parse(body.toString("utf8")));
-    const upstream = await fetch(origin + req.url, { method: req.method, headers: { "Content-Type": "application/json" }, body: body.length ? body : undefined });
+    const upstream = await fetch(origin + req.url, {
+      method: req.method, headers: { "Content-Type": "application/json", Authorization: req.headers.authorization ?? "" }, body: body.length ? body : undefined,
+    });
     res.writeHead(upstream.status, { "Content-Type": upstream.headers.get("content-type") ?? "application/json" });
     for await (const c of upstream.body) res.write(c);
     res.end();
@@ -144,14 +170,14 @@ test("the copied TypeScript, C# and Python requests are exactly the request the 
     const script = join(import.meta.dirname, `.snippet-${process.pid}.mjs`);
     writeFileSync(script, ts.transpileModule(typescript, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
     try {
-      assert.equal(await run("node", [script]), steered);
+      assert.equal(await run("node", [script], withKey), steered);
     } finally { rmSync(script, { force: true }); }
     assert.deepEqual(proxy.bodies.pop(), sent);
 
     // C# with the OpenAI .NET package (the version the server's tests use) as a file-based app.
     const csharp = (await code("C#")).replaceAll(`${origin}/v1`, `${proxy.url}/v1`);
     writeFileSync(join(dir, "app.cs"), "#:package OpenAI@2.10.0\n" + csharp);
-    assert.equal(await run("dotnet", ["run", "app.cs"], { cwd: dir }), steered);
+    assert.equal(await run("dotnet", ["run", "app.cs"], { cwd: dir, ...withKey }), steered);
     assert.deepEqual(proxy.bodies.pop(), sent);
 
     // Python: no openai package here, so read the call's literal arguments (extra_body merged, as the SDK does).
@@ -193,6 +219,18 @@ test("Influence: one finite series per chosen layer, the token on hover", async 
   const box = await page.locator("#influence-chart .u-over").boundingBox();
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
   assert.match(await page.locator("#influence-chart .u-legend .u-series").first().locator(".u-value").innerText(), /^\d+: \S/);
+  // Attention Rollout, the alternative metric: the same layers, finite values, its own title.
+  await page.getByLabel("metric").selectOption("attention_rollout");
+  await page.getByRole("button", { name: "Measure", exact: true }).click();
+  await page.locator("#influence-chart .u-title", { hasText: "Attention Rollout" }).waitFor({ timeout: 60_000 });
+  const rollout = await page.evaluate(() => window.steerPlayground.chart.data);
+  assert.equal(rollout.length, 1 + 3);
+  assert.ok(rollout.slice(1).every(series => series.some(v => v !== null) && series.every(v => v === null || Number.isFinite(v))));
+  assert.notDeepEqual(rollout, data);
+  await page.getByLabel("metric").selectOption("influence");
+  await page.getByRole("button", { name: "Measure", exact: true }).click();
+  await page.locator("#influence-chart .u-title", { hasText: "ln Influence" }).waitFor({ timeout: 60_000 });
+
   if (screenshots) {
     await page.screenshot({ path: join(screenshots, "play-wide.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
@@ -217,7 +255,7 @@ test("an invalid head shows the server's message and its param; the copied curl 
   // The curl tab holds the request the page just sent: running it gets the same answer.
   await page.getByRole("tab", { name: "curl" }).click();
   const curl = await page.locator("#code").innerText();
-  const answer = JSON.parse(execFileSync("bash", ["-c", curl], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  const answer = JSON.parse(execFileSync("bash", ["-c", curl], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], ...withKey }));
   assert.equal(answer.error.param, "steering.head_config.0[0]");
   // The other languages carry the same body.
   const body = JSON.parse(/-d '([\s\S]*)'$/.exec(curl)[1].replaceAll("'\\''", "'"));

@@ -463,6 +463,11 @@ function showError(box: HTMLElement, e: unknown) {
   const message = e instanceof Error ? e.message : String(e);
   box.replaceChildren(el("span", { className: "message", textContent: message }));
   if (e instanceof ApiError) box.prepend(el("strong", { textContent: `${e.status}${e.type ? ` ${e.type}` : ""}` }), " ");
+  if (e instanceof ApiError && e.status === 401) {
+    const go = el("button", { type: "button", className: "small", textContent: "Enter the API key" });
+    go.addEventListener("click", () => keyInput.focus());
+    box.append(" ", go);
+  }
   if (param) {
     box.append(" ", el("span", { className: "param" }, "param: ", el("code", { textContent: param })));
     const control = controlFor(param);
