@@ -13,8 +13,8 @@ public static class OperationsEndpoints
     {
         var api = app.MapGroup("").WithTags("Operations");
         api.MapGet("/health", Health).WithName("Health").WithSummary("Readiness and liveness: 200 when the model is loaded and the server accepts requests");
-        api.MapPrometheusScrapingEndpoint("/metrics").WithName("Metrics")
-            .WithSummary("Prometheus text exposition format (OpenTelemetry): steerserver_*, http_server_*, dotnet_* series");
+        // OpenTelemetry's exporter (Observability/Telemetry): a plain request delegate, so not in the OpenAPI document.
+        api.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 
