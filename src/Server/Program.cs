@@ -4,6 +4,12 @@ using SteerServer.Server.Cli;
 // One binary: `serve` (default), `generate`, `tokenize`, `bench`, `profile`.
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
 var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+if (CliHelp.Requested(rest))
+{
+    if (CliHelp.For(command) is not { } help) return Usage($"unknown command '{command}'");
+    Console.WriteLine(args.Length > 0 && args[0].StartsWith('-') ? CliHelp.Overview + "\n\n" + help : help);
+    return 0;
+}
 try
 {
     return command switch
@@ -25,7 +31,7 @@ catch (SteerException e)
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"error: {problem}");
-    Console.Error.WriteLine("usage: SteerServer [serve|generate|tokenize|bench|profile] [options]");
+    Console.Error.WriteLine(CliHelp.Usage);
     return 2;
 }
 

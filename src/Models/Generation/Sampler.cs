@@ -14,10 +14,16 @@ public sealed class Sampler
     private int[] counts = [];     // [vocabSize] occurrences in generatedSoFar (reset after each call)
     private int[] indices = [];    // [vocabSize] candidate ids
     private float[] probs = [];    // [vocabSize]
+    private readonly int[] prompt; // for the repetition penalty
+    private bool[] seen = [];      // [vocabSize] ids in the prompt or generated so far (repetition penalty)
+    private int[] seenIds = [];    // the distinct ids marked in `seen`, first seenCount of them
+    private int seenCount, generatedMarked = -1; // -1: the prompt is not marked yet
 
-    public Sampler(SamplingParams parameters)
+    /// <param name="prompt">the sequence's prompt ids, which the repetition penalty counts as seen (as vLLM)</param>
+    public Sampler(SamplingParams parameters, int[]? prompt = null)
     {
         p = parameters;
+        this.prompt = prompt ?? [];
         ulong seed = parameters.Seed is long s ? unchecked((ulong)s) : (ulong)Random.Shared.NextInt64() ^ (ulong)Environment.TickCount64;
         s0 = SplitMix64(ref seed); s1 = SplitMix64(ref seed); s2 = SplitMix64(ref seed); s3 = SplitMix64(ref seed);
     }
@@ -38,6 +44,10 @@ public sealed class Sampler
         if (p.LogitBias != null)
             foreach (var (id, bias) in p.LogitBias)
                 if ((uint)id < (uint)vocab) logits[id] += bias;
+        if (generatedSoFar.Count < p.MinTokens && p.EndTokenIds != null)
+            for (int i = 0; i < p.EndTokenIds.Count; i++)
+                if ((uint)p.EndTokenIds[i] < (uint)vocab) logits[p.EndTokenIds[i]] = float.NegativeInfinity;
+        if (p.RepetitionPenalty != 1) ApplyRepetitionPenalty(logits, generatedSoFar);
         if ((p.PresencePenalty != 0 || p.FrequencyPenalty != 0) && generatedSoFar.Count > 0)
         {
             for (int i = 0; i < generatedSoFar.Count; i++)
@@ -61,6 +71,33 @@ public sealed class Sampler
         // 3. choose
         int chosen = p.Temperature == 0 || p.TopK == 1 ? ArgMax(logits) : Draw(logits);
         return new SampledToken(chosen, logits[chosen] - logSumExp, TopLogprobs(logits, logSumExp, p.TopLogprobs));
+    }
+
+    /// <summary>
+    /// vLLM's rule over every distinct id of the prompt and the output: positive logits are divided by the penalty,
+    /// others multiplied. The seen set grows with the output, so each call only marks the new tokens.
+    /// </summary>
+    private void ApplyRepetitionPenalty(Span<float> logits, IReadOnlyList<int> generatedSoFar)
+    {
+        if (generatedMarked < 0)
+        {
+            foreach (var id in prompt) Mark(id, logits.Length);
+            generatedMarked = 0;
+        }
+        for (; generatedMarked < generatedSoFar.Count; generatedMarked++) Mark(generatedSoFar[generatedMarked], logits.Length);
+        float penalty = p.RepetitionPenalty;
+        for (int i = 0; i < seenCount; i++)
+        {
+            ref float l = ref logits[seenIds[i]];
+            l = l > 0 ? l / penalty : l * penalty;
+        }
+    }
+
+    private void Mark(int id, int vocab)
+    {
+        if ((uint)id >= (uint)vocab || seen[id]) return;
+        seen[id] = true;
+        seenIds[seenCount++] = id;
     }
 
     /// <summary>Index of the largest logit; ties go to the lower id.</summary>
@@ -164,6 +201,9 @@ public sealed class Sampler
         counts = new int[vocab];
         indices = new int[vocab];
         probs = new float[vocab];
+        if (p.RepetitionPenalty == 1) return;
+        seen = new bool[vocab];
+        seenIds = new int[vocab];
     }
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>

@@ -4,8 +4,9 @@ namespace SteerServer.Models.Generation;
 
 /// <summary>
 /// How one sequence picks its tokens (OpenAI / vLLM semantics). <see cref="Temperature"/> 0 is greedy.
-/// Order of application: logit bias, presence/frequency penalties (over the tokens generated so far),
-/// then temperature, top-k, top-p, min-p, and a draw from the sequence's own seeded RNG.
+/// Order of application: logit bias, the min_tokens mask, repetition penalty (over prompt and generated tokens),
+/// presence/frequency penalties (over the tokens generated so far), then temperature, top-k, top-p, min-p, and a
+/// draw from the sequence's own seeded RNG.
 /// </summary>
 public sealed record SamplingParams
 {
@@ -27,6 +28,12 @@ public sealed record SamplingParams
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
     /// <summary>How many most likely alternatives to report with each token (0 = none).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>vLLM's repetition_penalty: a seen token's logit is divided by it when positive, multiplied when not; 1 = off.</summary>
+    public float RepetitionPenalty { get; init; } = 1f;
+    /// <summary>vLLM's min_tokens: before this many tokens are generated, <see cref="EndTokenIds"/> cannot be sampled.</summary>
+    public int MinTokens { get; init; }
+    /// <summary>The ids that end the sequence (EOS unless ignore_eos, and stop_token_ids), masked by <see cref="MinTokens"/>.</summary>
+    public IReadOnlyList<int>? EndTokenIds { get; init; }
 
     public static SamplingParams Greedy { get; } = new() { Temperature = 0 };
 
@@ -39,6 +46,8 @@ public sealed record SamplingParams
         if (!(MinP >= 0 && MinP <= 1)) throw SteerException.InvalidRequest($"min_p must be in [0, 1], got {MinP}", "min_p");
         if (!float.IsFinite(PresencePenalty)) throw SteerException.InvalidRequest("presence_penalty must be finite", "presence_penalty");
         if (!float.IsFinite(FrequencyPenalty)) throw SteerException.InvalidRequest("frequency_penalty must be finite", "frequency_penalty");
+        if (!(RepetitionPenalty > 0) || !float.IsFinite(RepetitionPenalty)) throw SteerException.InvalidRequest($"repetition_penalty must be > 0, got {RepetitionPenalty}", "repetition_penalty");
+        if (MinTokens < 0) throw SteerException.InvalidRequest($"min_tokens must be ≥ 0, got {MinTokens}", "min_tokens");
         if (TopLogprobs < 0) throw SteerException.InvalidRequest($"top_logprobs must be ≥ 0, got {TopLogprobs}", "top_logprobs");
         if (LogitBias != null)
             foreach (var (id, bias) in LogitBias)

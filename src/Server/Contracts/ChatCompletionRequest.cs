@@ -10,7 +10,7 @@ namespace SteerServer.Server.Contracts;
 /// immutable request, with a JSON path for every error. Fields this server cannot honour are listed so that
 /// they can be refused by name; unknown fields land in <see cref="Extra"/> and are logged.
 /// </summary>
-public sealed class ChatCompletionRequest
+public sealed class ChatCompletionRequest : IGenerationFields
 {
     [Description("The model id, as listed by GET /v1/models.")]
     public string? Model { get; set; }
@@ -41,6 +41,27 @@ public sealed class ChatCompletionRequest
     public StreamOptions? StreamOptions { get; set; }
     [Description("vLLM extension: extra variables for the chat template, e.g. {\"enable_thinking\": false}.")]
     public Dictionary<string, JsonElement>? ChatTemplateKwargs { get; set; }
+
+    [Description("vLLM extension: > 0, 1 = off. A token seen in the prompt or output has its logit divided by it (multiplied when negative).")]
+    public double? RepetitionPenalty { get; set; }
+    [Description("vLLM extension: keep generating past EOS (stop_token_ids still end the output).")]
+    public bool? IgnoreEos { get; set; }
+    [Description("vLLM extension: EOS and stop_token_ids cannot end the output before this many tokens.")]
+    public int? MinTokens { get; set; }
+    [Description("vLLM extension: token ids that end the output (finish_reason \"stop\"; the id is not in the text).")]
+    public List<int>? StopTokenIds { get; set; }
+
+    // vLLM / llama.cpp fields this server cannot honour: refused with 400 unsupported_parameter when set.
+    public JsonElement? GuidedJson { get; set; }
+    public JsonElement? GuidedRegex { get; set; }
+    public JsonElement? GuidedChoice { get; set; }
+    public JsonElement? GuidedGrammar { get; set; }
+    public JsonElement? Grammar { get; set; }
+    public JsonElement? JsonSchema { get; set; }
+    public bool? UseBeamSearch { get; set; }
+    public JsonElement? PromptLogprobs { get; set; }
+    public int? BestOf { get; set; }
+    public bool? Echo { get; set; }
 
     [Description("SteerServer extension: attention steering (PASTA substrings, GUIDE tags, Influence). null = the model's default, false = off.")]
     public JsonElement? Steering { get; set; }

@@ -5,4 +5,6 @@ public sealed class StreamOptions
 {
     public bool? IncludeUsage { get; set; }
     public bool? IncludeObfuscation { get; set; }
+    /// <summary>vLLM extension: with include_usage, every chunk carries the usage so far.</summary>
+    public bool? ContinuousUsageStats { get; set; }
 }

@@ -37,7 +37,7 @@ public static class ChatEndpoints
         log.Stream = request.Stream;
 
         var prompt = model.Pipeline.Chat(PromptInputs.Chat(request.Messages, request.ChatTemplateKwargs), model.Pipeline.ParseSteering(request.Steering));
-        int maxNew = GenerationLimits.MaxNewTokens(model, prompt.Ids.Length, request.MaxTokens, "messages");
+        int maxNew = GenerationLimits.MaxNewTokens(model, prompt.Ids.Length, request.MaxTokens, "messages", request.MaxTokensParam);
         log.PromptTokens = prompt.Ids.Length;
         log.Steered = prompt.Plan.Offsets is not null;
         services.LogPrompt(context, model, prompt.Ids);
@@ -85,26 +85,29 @@ public static class ChatEndpoints
     {
         var ct = context.RequestAborted;
         var info = ApiJsonContext.Default.ChatCompletionChunk;
+        int streamed = 0; // tokens sent so far: the usage of every chunk with continuous_usage_stats, and the log's count if the stream ends early
+        Usage? SoFar() => request.ContinuousUsage ? new Usage(prompt.Ids.Length, streamed) : null;
         using (run)
         {
             try
             {
                 for (int i = 0; i < run.Choices; i++)
-                    await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)]), info, ct);
+                    await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], SoFar()), info, ct);
                 var previous = (int[])run.LastPromptIds.Clone();
                 var formatter = new LogprobFormatter(model.Tokenizer);
                 var finish = new string[run.Choices];
                 int remaining = run.Choices, completionTokens = 0;
                 await foreach (var u in run.ReadAsync())
                 {
+                    streamed += u.Tokens.Count;
                     var lp = request.Logprobs && u.Tokens.Count > 0 ? formatter.Chat(u.Tokens, ref previous[u.Index]) : null;
                     if (u.Text.Length > 0 || lp is not null)
-                        await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(u.Index, new ChatDelta(Content: u.Text), lp, null)]), info, ct);
+                        await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(u.Index, new ChatDelta(Content: u.Text), lp, null)], SoFar()), info, ct);
                     if (u.Finish is not { } f) continue;
                     finish[u.Index] = GenerationRun.FinishReason(f);
                     completionTokens += u.CompletionTokens;
                     bool last = --remaining == 0; // steering_applied/influence ride on the last chunk before the usage chunk
-                    await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(u.Index, new ChatDelta(), null, finish[u.Index])],
+                    await writer.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(u.Index, new ChatDelta(), null, finish[u.Index])], SoFar(),
                         SteeringApplied: last ? prompt.Plan.ToApplied() : null, Influence: last ? (await run.InfluenceAsync()).ToReport() : null), info, ct);
                 }
                 if (request.IncludeUsage)
@@ -114,6 +117,7 @@ public static class ChatEndpoints
             }
             catch (Exception e)
             {
+                RequestLog.For(context).CompletionTokens = streamed;
                 await StreamErrors.HandleAsync(e, writer, run, services, context);
             }
         }

@@ -99,6 +99,8 @@ public static class CompletionEndpoints
     {
         var ct = context.RequestAborted;
         var info = ApiJsonContext.Default.TextCompletionResponse;
+        int streamed = 0; // tokens sent so far: the usage of every chunk with continuous_usage_stats, and the log's count if the stream ends early
+        Usage? SoFar() => request.ContinuousUsage ? new Usage(promptTokens, streamed) : null;
         using (run)
         {
             try
@@ -110,14 +112,15 @@ public static class CompletionEndpoints
                 int remaining = run.Choices, completionTokens = 0;
                 await foreach (var u in run.ReadAsync())
                 {
+                    streamed += u.Tokens.Count;
                     var lp = request.Logprobs is not null && u.Tokens.Count > 0 ? formatter.Completion(u.Tokens, ref previous[u.Index], ref offsets[u.Index]) : null;
                     if (u.Text.Length > 0 || lp is not null)
-                        await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice(u.Text, u.Index, lp, null)], null), info, ct);
+                        await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice(u.Text, u.Index, lp, null)], SoFar()), info, ct);
                     if (u.Finish is not { } f) continue;
                     finish[u.Index] = GenerationRun.FinishReason(f);
                     completionTokens += u.CompletionTokens;
                     bool last = --remaining == 0;
-                    await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice("", u.Index, null, finish[u.Index])], null,
+                    await writer.WriteAsync(new TextCompletionResponse(id, created, model.Name, [new TextChoice("", u.Index, null, finish[u.Index])], SoFar(),
                         last ? first.Plan.ToApplied() : null, last ? (await run.InfluenceAsync()).ToReport() : null), info, ct);
                 }
                 if (request.IncludeUsage)
@@ -130,6 +133,7 @@ public static class CompletionEndpoints
             }
             catch (Exception e)
             {
+                RequestLog.For(context).CompletionTokens = streamed;
                 await StreamErrors.HandleAsync(e, writer, run, services, context);
             }
         }

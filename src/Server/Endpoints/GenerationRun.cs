@@ -68,9 +68,18 @@ public sealed class GenerationRun : IDisposable
             FrequencyPenalty = (float)sampling.FrequencyPenalty,
             LogitBias = sampling.LogitBias,
             TopLogprobs = topLogprobs,
+            RepetitionPenalty = (float)sampling.RepetitionPenalty,
+            MinTokens = sampling.MinTokens,
         };
-        baseParams.Validate(model.Model.Config.VocabSize); // logit_bias ids against the vocabulary
-        var eos = model.Pipeline.EosTokenIds;
+        int vocab = model.Model.Config.VocabSize;
+        for (int i = 0; i < sampling.StopTokenIds.Count; i++)
+            if (sampling.StopTokenIds[i] >= vocab)
+                throw SteerException.InvalidRequest($"Invalid 'stop_token_ids[{i}]': token id {sampling.StopTokenIds[i]} is outside the vocabulary [0, {vocab}).", $"stop_token_ids[{i}]");
+        // The ids that end a sequence: EOS (unless ignore_eos) and stop_token_ids; min_tokens masks them all.
+        var eos = sampling.IgnoreEos ? [] : model.Pipeline.EosTokenIds;
+        var endIds = eos.Concat(sampling.StopTokenIds).Distinct().ToArray();
+        baseParams = baseParams with { EndTokenIds = endIds };
+        baseParams.Validate(vocab); // logit_bias ids against the vocabulary
 
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (services.QueueOptions.Value.RequestTimeoutSeconds > 0) cts.CancelAfter(TimeSpan.FromSeconds(services.QueueOptions.Value.RequestTimeoutSeconds));
@@ -104,7 +113,7 @@ public sealed class GenerationRun : IDisposable
                     // With a seed, choice i uses seed + i: reproducible, yet the n choices differ.
                     var parameters = sampling.Seed is { } seed && i > 0 ? baseParams with { Seed = seed + i } : baseParams;
                     lastIds[index] = prompts[p].Ids[^1];
-                    sequences.Add(new Sequence(index, prompts[p].Ids, new Sampler(parameters), prompts[p].Plan.Offsets, maxNewTokens[p], eos,
+                    sequences.Add(new Sequence(index, prompts[p].Ids, new Sampler(parameters, prompts[p].Ids), prompts[p].Plan.Offsets, maxNewTokens[p], endIds,
                         model.Tokenizer.CreateStreamingDetokenizer(skipSpecialTokens: true), stop, writer, cts.Token));
                 }
             return sequences;
@@ -211,12 +220,20 @@ public sealed class GenerationRun : IDisposable
 
     public static string FinishReason(SequenceFinish finish) => finish == SequenceFinish.Length ? "length" : "stop";
 
-    /// <summary>The client left (nothing to answer) or the request timed out (503, retryable).</summary>
+    /// <summary>
+    /// The client left (nothing to answer), the request timed out, or the worker ended it because the drain timeout
+    /// ran out at shutdown (both 503, retryable; each says which).
+    /// </summary>
     private Exception Cancelled()
     {
         CountCancellation();
+        bool ours = cancellation.IsCancellationRequested; // the client or the request timeout; else the worker cancelled it
         cancellation.Cancel(); // make sure the worker drops every choice of this job
         if (context.RequestAborted.IsCancellationRequested) return new OperationCanceledException(context.RequestAborted);
+        if (!ours && services.Host.State == ModelState.Draining)
+            return new SteerException(ErrorKind.Unavailable,
+                $"The server is shutting down: the request was still running when the drain timeout ({services.QueueOptions.Value.DrainTimeoutSeconds} s, SteerServer:Queue:DrainTimeoutSeconds) ran out. Retry on another replica or once the server is back.",
+                null, "server_shutting_down");
         return new SteerException(ErrorKind.Unavailable,
             $"The request timed out after {services.QueueOptions.Value.RequestTimeoutSeconds} s (SteerServer:Queue:RequestTimeoutSeconds).", null, "timeout");
     }

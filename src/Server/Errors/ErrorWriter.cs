@@ -25,10 +25,30 @@ public sealed class ErrorWriter(IOptions<QueueOptions> queue)
         response.Clear();
         response.StatusCode = status;
         response.ContentType = "application/json";
+        if (status == StatusCodes.Status401Unauthorized)
+            response.Headers.WWWAuthenticate = "Bearer"; // RFC 9110: a 401 names the scheme it wants
+        else if (status == StatusCodes.Status405MethodNotAllowed)
+            response.Headers.Allow = AllowedMethods(context); // RFC 9110: a 405 lists what the route accepts
         if (ErrorTable.IsTransient(status))
             response.Headers.RetryAfter = queue.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         else if (status is >= 400 and < 500)
             response.Headers["x-should-retry"] = "false"; // honoured by the Python and npm SDKs
         await response.Body.WriteAsync(Serialize(error), context.RequestAborted);
+    }
+
+    /// <summary>The methods of every route whose pattern matches the request path.</summary>
+    private static string AllowedMethods(HttpContext context)
+    {
+        var methods = new SortedSet<string>(StringComparer.Ordinal);
+        var path = context.Request.Path;
+        foreach (var source in context.RequestServices.GetServices<EndpointDataSource>())
+            foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>())
+            {
+                if (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { } m || endpoint.RoutePattern.RawText is not { } pattern) continue;
+                var matcher = new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                    Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(pattern.TrimStart('/')), new RouteValueDictionary());
+                if (matcher.TryMatch(path, new RouteValueDictionary())) methods.UnionWith(m.HttpMethods);
+            }
+        return string.Join(", ", methods);
     }
 }

@@ -13,6 +13,8 @@ public static class RequestErrors
     public static SteerException FromJson(JsonException e)
     {
         var param = ToParam(e.Path);
+        if (e.InnerException is InvalidOperationException) // a string that is not valid Unicode (JsonTextGuard catches these first)
+            return SteerException.InvalidRequest($"Invalid '{param ?? "body"}': the string is not valid Unicode text.", param, "invalid_unicode");
         bool syntax = e.InnerException?.GetType().Name == "JsonReaderException" || e.GetType().Name == "JsonReaderException";
         if (syntax || !e.Message.Contains("could not be converted", StringComparison.Ordinal))
             return SteerException.InvalidRequest( // a syntax error belongs to the body, not to a parameter

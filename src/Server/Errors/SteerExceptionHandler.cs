@@ -13,6 +13,10 @@ public sealed class SteerExceptionHandler(ErrorWriter writer, ILogger<SteerExcep
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        // The exception middleware clears the endpoint before calling handlers; put it back so the request log and
+        // the metrics see the real route instead of "unmatched".
+        if (context.GetEndpoint() is null && context.Features.Get<IExceptionHandlerFeature>()?.Endpoint is { } endpoint)
+            context.SetEndpoint(endpoint);
         switch (exception)
         {
             case SteerException e:

@@ -23,6 +23,11 @@ public sealed class ModelHost(IOptions<ModelOptions> options)
 
     public string? FailureMessage { get; private set; }
 
+    private readonly TaskCompletionSource failure = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when loading fails (<c>serve</c> then exits non-zero; tests keep the 503s).</summary>
+    public Task Failure => failure.Task;
+
     public void SetReady(ServedModel loaded)
     {
         model = loaded;
@@ -33,6 +38,7 @@ public sealed class ModelHost(IOptions<ModelOptions> options)
     {
         FailureMessage = message;
         state = (int)ModelState.Failed;
+        failure.TrySetResult();
     }
 
     public void SetDraining()

@@ -28,15 +28,17 @@ public static class ChatRequestValidator
             messages.Add(Message(r.Messages[i], i));
 
         // max_completion_tokens wins over the deprecated max_tokens (what the .NET SDK sends).
+        var maxTokensParam = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = Check.Positive(r.MaxCompletionTokens, "max_completion_tokens") ?? Check.Positive(r.MaxTokens, "max_tokens");
         bool logprobs = r.Logprobs ?? false;
         int topLogprobs = Check.Range(r.TopLogprobs, 0, 0, 20, "top_logprobs");
         if (r.TopLogprobs is not null && !logprobs)
             throw SteerException.InvalidRequest("'top_logprobs' needs 'logprobs' to be true.", "top_logprobs");
         bool stream = r.Stream ?? false;
+        var (includeUsage, continuousUsage) = Check.Usage(stream, r.StreamOptions);
         return new ValidChatRequest(
-            model, messages, maxTokens, Sampling(r.Temperature, r.TopP, r.TopK, r.MinP, r.Seed, r.PresencePenalty, r.FrequencyPenalty, r.LogitBias),
-            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, topLogprobs, stream, Check.IncludeUsage(stream, r.StreamOptions),
+            model, messages, maxTokens, maxTokensParam, Sampling(r, maxTokens, maxTokensParam),
+            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, topLogprobs, stream, includeUsage, continuousUsage,
             r.ChatTemplateKwargs, r.Steering ?? default);
     }
 
@@ -45,19 +47,40 @@ public static class ChatRequestValidator
             ? throw SteerException.InvalidRequest("Missing required parameter: 'model'.", "model", "missing_required_parameter")
             : model;
 
-    internal static SamplingSettings Sampling(double? temperature, double? topP, int? topK, double? minP, long? seed,
-        double? presencePenalty, double? frequencyPenalty, Dictionary<string, double>? logitBias)
+    /// <summary>The sampling fields shared by chat and completions; vLLM fields that need what this server lacks are refused.</summary>
+    internal static SamplingSettings Sampling(IGenerationFields r, int? maxTokens, string maxTokensParam)
     {
-        int k = Check.Range(topK, -1, -1, int.MaxValue, "top_k");
+        RefuseUnsupported(r);
+        int k = Check.Range(r.TopK, -1, -1, int.MaxValue, "top_k");
+        int minTokens = Check.Range(r.MinTokens, 0, 0, int.MaxValue, "min_tokens");
+        if (maxTokens is { } max && minTokens > max)
+            throw SteerException.InvalidRequest($"Invalid 'min_tokens': {minTokens} is more than '{maxTokensParam}' ({max}).", "min_tokens");
         return new SamplingSettings(
-            Check.Range(temperature, 1.0, 0, 2, "temperature"),
-            Check.Range(topP, 1.0, 0, 1, "top_p", minExclusive: true),
+            Check.Range(r.Temperature, 1.0, 0, 2, "temperature"),
+            Check.Range(r.TopP, 1.0, 0, 1, "top_p", minExclusive: true),
             k <= 0 ? 0 : k, // -1 and 0 both mean "off", as in vLLM
-            Check.Range(minP, 0.0, 0, 1, "min_p"),
-            seed,
-            Check.Range(presencePenalty, 0.0, -2, 2, "presence_penalty"),
-            Check.Range(frequencyPenalty, 0.0, -2, 2, "frequency_penalty"),
-            Check.LogitBias(logitBias));
+            Check.Range(r.MinP, 0.0, 0, 1, "min_p"),
+            r.Seed,
+            Check.Range(r.PresencePenalty, 0.0, -2, 2, "presence_penalty"),
+            Check.Range(r.FrequencyPenalty, 0.0, -2, 2, "frequency_penalty"),
+            Check.LogitBias(r.LogitBias),
+            Check.Range(r.RepetitionPenalty, 1.0, 0, 2, "repetition_penalty", minExclusive: true),
+            r.IgnoreEos ?? false,
+            minTokens,
+            Check.TokenIds(r.StopTokenIds, "stop_token_ids"));
+    }
+
+    private static void RefuseUnsupported(IGenerationFields r)
+    {
+        const string noGuided = "is not supported by this server (no guided or constrained decoding).";
+        if (Check.IsSet(r.GuidedJson)) throw SteerException.Unsupported("guided_json", $"'guided_json' {noGuided}");
+        if (Check.IsSet(r.GuidedRegex)) throw SteerException.Unsupported("guided_regex", $"'guided_regex' {noGuided}");
+        if (Check.IsSet(r.GuidedChoice)) throw SteerException.Unsupported("guided_choice", $"'guided_choice' {noGuided}");
+        if (Check.IsSet(r.GuidedGrammar)) throw SteerException.Unsupported("guided_grammar", $"'guided_grammar' {noGuided}");
+        if (Check.IsSet(r.Grammar)) throw SteerException.Unsupported("grammar", $"'grammar' {noGuided}");
+        if (Check.IsSet(r.JsonSchema)) throw SteerException.Unsupported("json_schema", $"'json_schema' {noGuided}");
+        if (r.UseBeamSearch == true) throw SteerException.Unsupported("use_beam_search", "Beam search ('use_beam_search') is not supported by this server.");
+        if (Check.IsSet(r.PromptLogprobs)) throw SteerException.Unsupported("prompt_logprobs", "'prompt_logprobs' is not supported by this server.");
     }
 
     private static void RefuseUnsupported(ChatCompletionRequest r)
@@ -74,6 +97,9 @@ public static class ChatRequestValidator
             throw SteerException.Unsupported("modalities", "Only the \"text\" modality is supported by this server.");
         if (Check.IsSet(r.Prediction)) throw SteerException.Unsupported("prediction");
         if (Check.IsSet(r.WebSearchOptions)) throw SteerException.Unsupported("web_search_options");
+        if (r.Echo == true) throw SteerException.Unsupported("echo", "'echo' is not supported on chat completions.");
+        if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
+            throw SteerException.Unsupported("best_of", "'best_of' (other than equal to n) is not supported by this server.");
     }
 
     private static bool IsTextFormat(JsonElement f) =>

@@ -66,13 +66,26 @@ internal static class Check
         return result;
     }
 
-    /// <summary><c>stream_options</c> only makes sense with <c>stream: true</c> (OpenAI refuses it otherwise too).</summary>
-    public static bool IncludeUsage(bool stream, Contracts.StreamOptions? options)
+    /// <summary>
+    /// <c>stream_options</c> only makes sense with <c>stream: true</c> (OpenAI refuses it otherwise too): include_usage,
+    /// and vLLM's continuous_usage_stats (usage on every chunk; only with include_usage, as vLLM).
+    /// </summary>
+    public static (bool IncludeUsage, bool ContinuousUsage) Usage(bool stream, Contracts.StreamOptions? options)
     {
-        if (options is null) return false;
+        if (options is null) return (false, false);
         if (!stream)
             throw SteerException.InvalidRequest("'stream_options' is only allowed when 'stream' is true.", "stream_options");
-        return options.IncludeUsage ?? false;
+        bool include = options.IncludeUsage ?? false;
+        return (include, include && (options.ContinuousUsageStats ?? false));
+    }
+
+    /// <summary>Token ids (non-negative; the vocabulary bound is checked with the model).</summary>
+    public static IReadOnlyList<int> TokenIds(List<int>? ids, string param)
+    {
+        if (ids is null) return [];
+        for (int i = 0; i < ids.Count; i++)
+            if (ids[i] < 0) throw SteerException.InvalidRequest($"Invalid '{param}[{i}]': {ids[i]} is not a token id.", $"{param}[{i}]");
+        return ids;
     }
 
     public static string Kind(JsonElement e) => e.ValueKind switch

@@ -18,10 +18,10 @@ public static class CompletionRequestValidator
         int maxTokens = Check.Positive(r.MaxTokens, "max_tokens") ?? 16; // OpenAI's default for this endpoint
         int? logprobs = r.Logprobs is null ? null : Check.Range(r.Logprobs, 0, 0, 5, "logprobs");
         bool stream = r.Stream ?? false;
+        var (includeUsage, continuousUsage) = Check.Usage(stream, r.StreamOptions);
         return new ValidCompletionRequest(
-            model, prompts, maxTokens,
-            ChatRequestValidator.Sampling(r.Temperature, r.TopP, r.TopK, r.MinP, r.Seed, r.PresencePenalty, r.FrequencyPenalty, r.LogitBias),
-            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, stream, Check.IncludeUsage(stream, r.StreamOptions), r.Steering ?? default);
+            model, prompts, maxTokens, ChatRequestValidator.Sampling(r, maxTokens, "max_tokens"),
+            Check.Positive(r.N, "n") ?? 1, Check.Stop(r.Stop), logprobs, stream, includeUsage, continuousUsage, r.Steering ?? default);
     }
 
     /// <summary>A string, an array of strings, an array of token ids, or an array of arrays of token ids.</summary>

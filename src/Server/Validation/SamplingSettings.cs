@@ -9,4 +9,8 @@ public sealed record SamplingSettings(
     long? Seed,
     double PresencePenalty,
     double FrequencyPenalty,
-    IReadOnlyDictionary<int, float>? LogitBias);
+    IReadOnlyDictionary<int, float>? LogitBias,
+    double RepetitionPenalty,
+    bool IgnoreEos,
+    int MinTokens,
+    IReadOnlyList<int> StopTokenIds);

@@ -7,6 +7,7 @@ public sealed record ValidChatRequest(
     string Model,
     IReadOnlyList<PromptMessage> Messages,
     int? MaxTokens,
+    string MaxTokensParam,
     SamplingSettings Sampling,
     int N,
     IReadOnlyList<string> Stop,
@@ -14,5 +15,6 @@ public sealed record ValidChatRequest(
     int TopLogprobs,
     bool Stream,
     bool IncludeUsage,
+    bool ContinuousUsage,
     IReadOnlyDictionary<string, JsonElement>? ChatTemplateKwargs,
     JsonElement Steering);

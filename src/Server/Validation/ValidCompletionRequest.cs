@@ -16,4 +16,5 @@ public sealed record ValidCompletionRequest(
     int? Logprobs,
     bool Stream,
     bool IncludeUsage,
+    bool ContinuousUsage,
     JsonElement Steering);

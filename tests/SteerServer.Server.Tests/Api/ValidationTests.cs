@@ -162,7 +162,7 @@ public sealed class ValidationTests(ServerFactory factory) : IClassFixture<Serve
 
     [Fact]
     public async Task Completions_PromptPlusMaxTokensOverContext_400ContextLengthExceeded() =>
-        await ApiErrors.AssertAsync(await PostAsync(Completions, $"{{{M},\"prompt\":\"Once upon a time\",\"max_tokens\":510}}"), HttpStatusCode.BadRequest, "prompt", "context_length_exceeded");
+        await ApiErrors.AssertAsync(await PostAsync(Completions, $"{{{M},\"prompt\":\"Once upon a time\",\"max_tokens\":510}}"), HttpStatusCode.BadRequest, "max_tokens", "context_length_exceeded");
 
     [Fact]
     public async Task UnknownRoute_404InOpenAiShape() =>
