@@ -39,10 +39,19 @@ public static class SteeringPlanner
             pastaRanges.Add(range);
             reportSpans.Add(new SteeringReportSpan(request.Substrings[i], "substring", range.TokenStart, range.TokenEnd, lambda));
         }
+        for (int i = 0; i < request.TokenSpans.Count; i++)
+        {
+            var range = request.TokenSpans[i];
+            if (range.TokenEnd > promptLength)
+                throw SteerException.InvalidRequest(
+                    $"Invalid 'steering.token_spans[{i}]': [{range.TokenStart}, {range.TokenEnd}) is outside the {promptLength}-token prompt.", $"steering.token_spans[{i}]");
+            pastaRanges.Add(range);
+            reportSpans.Add(new SteeringReportSpan(TextOf(prompt, range), "token_span", range.TokenStart, range.TokenEnd, lambda));
+        }
         var headConfig = request.HeadConfig ?? limits.DefaultHeadConfig;
         if (headConfig is null && pastaRanges.Count > 0)
             throw SteerException.InvalidRequest(
-                "Invalid 'steering.head_config': required when 'substrings' is given, because this model has no default head set. " +
+                "Invalid 'steering.head_config': required when 'substrings' or 'token_spans' is given, because this model has no default head set. " +
                 $"Give {{\"layer\": [heads]}} or [layers]; the model has {limits.NumLayers} layers and {limits.NumHeads} heads per layer.",
                 "steering.head_config");
         var pastaHeads = headConfig?.Resolve(limits) ?? [];
@@ -70,6 +79,15 @@ public static class SteeringPlanner
                                    guideRanges.Select(g => (g.Range, g.Delta)).ToList());
         var influence = PlanInfluence(request, limits, promptLength, pastaRanges, guideRanges);
         return new SteeringPlan(offsets, new SteeringReport(reportSpans, CountLayers(steered), CountHeads(steered)), influence);
+    }
+
+    /// <summary>The prompt text the tokens of <paramref name="range"/> cover ("" for a token-id prompt).</summary>
+    private static string TextOf(TokenizedPrompt prompt, TokenRange range)
+    {
+        if (prompt.Text.Length == 0) return "";
+        int start = TextUnits.CodePointToUtf16(prompt.Text, prompt.TokenOffsets[range.TokenStart].Start);
+        int end = TextUnits.CodePointToUtf16(prompt.Text, prompt.TokenOffsets[range.TokenEnd - 1].End);
+        return end > start ? prompt.Text[start..end] : "";
     }
 
     /// <summary>

@@ -22,6 +22,12 @@ public sealed record SteeringRequest
     /// <summary>PASTA spans, in request order. A duplicated substring counts twice (k counts it twice).</summary>
     public IReadOnlyList<string> Substrings { get; init; } = [];
 
+    /// <summary>
+    /// PASTA spans given as prompt token ranges <c>[start, end)</c> instead of text (token-id prompts, benchmarks);
+    /// steered like substrings, checked against the prompt length when planned.
+    /// </summary>
+    public IReadOnlyList<Spans.TokenRange> TokenSpans { get; init; } = [];
+
     /// <summary>null: the model's configured default (<see cref="SteeringLimits.DefaultHeadConfig"/>).</summary>
     public HeadConfig? HeadConfig { get; init; }
 
@@ -43,7 +49,7 @@ public sealed record SteeringRequest
     public bool SteerDecode { get; init; } = true;
 
     private static readonly string[] KnownFields =
-        ["substrings", "head_config", "alpha", "scale_position", "delta", "influence", "delta_influence", "steer_decode"];
+        ["substrings", "token_spans", "head_config", "alpha", "scale_position", "delta", "influence", "delta_influence", "steer_decode"];
 
     /// <summary>
     /// Parses the raw <c>steering</c> field. Returns null when it is absent (<c>default(JsonElement)</c>)
@@ -74,6 +80,9 @@ public sealed record SteeringRequest
             {
                 case "substrings":
                     request = request with { Substrings = ParseSubstrings(v, p) };
+                    break;
+                case "token_spans":
+                    request = request with { TokenSpans = ParseTokenSpans(v, p) };
                     break;
                 case "head_config":
                     // null means "the model's default", like an absent field.
@@ -138,6 +147,26 @@ public sealed record SteeringRequest
             if (item.ValueKind != JsonValueKind.String)
                 throw JsonPaths.Invalid(p, $"expected a string, got {JsonPaths.Kind(item.ValueKind)}.");
             list.Add(CheckSubstring(item.GetString()!, p));
+        }
+        return [.. list];
+    }
+
+    private static Spans.TokenRange[] ParseTokenSpans(JsonElement v, string path)
+    {
+        if (v.ValueKind == JsonValueKind.Null) return [];
+        if (v.ValueKind != JsonValueKind.Array)
+            throw JsonPaths.Invalid(path, $"expected an array of [start, end] token ranges, got {JsonPaths.Kind(v.ValueKind)}.");
+        var list = new List<Spans.TokenRange>();
+        int i = 0;
+        foreach (var pair in v.EnumerateArray())
+        {
+            string p = JsonPaths.Index(path, i++);
+            if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2
+                || !pair[0].TryGetInt32(out int start) || !pair[1].TryGetInt32(out int end))
+                throw JsonPaths.Invalid(p, $"expected [start, end] (two integers), got {pair.GetRawText()}.");
+            if (start < 0 || end <= start)
+                throw JsonPaths.Invalid(p, $"expected 0 <= start < end, got [{start}, {end}].");
+            list.Add(new Spans.TokenRange(start, end));
         }
         return [.. list];
     }

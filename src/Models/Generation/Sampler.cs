@@ -15,6 +15,7 @@ public sealed class Sampler
     private int[] indices = [];    // [vocabSize] candidate ids
     private float[] probs = [];    // [vocabSize]
     private readonly int[] prompt; // for the repetition penalty
+    private readonly Comparison<int> byProbabilityDescending;
     private bool[] seen = [];      // [vocabSize] ids in the prompt or generated so far (repetition penalty)
     private int[] seenIds = [];    // the distinct ids marked in `seen`, first seenCount of them
     private int seenCount, generatedMarked = -1; // -1: the prompt is not marked yet
@@ -24,6 +25,7 @@ public sealed class Sampler
     {
         p = parameters;
         this.prompt = prompt ?? [];
+        byProbabilityDescending = CompareByProbabilityDescending;
         ulong seed = parameters.Seed is long s ? unchecked((ulong)s) : (ulong)Random.Shared.NextInt64() ^ (ulong)Environment.TickCount64;
         s0 = SplitMix64(ref seed); s1 = SplitMix64(ref seed); s2 = SplitMix64(ref seed); s3 = SplitMix64(ref seed);
     }
@@ -133,7 +135,7 @@ public sealed class Sampler
             if (pr[i] >= threshold) indices[n++] = i;
         if ((p.TopK > 0 && p.TopK < vocab) || p.TopP < 1)
         {
-            indices.AsSpan(0, n).Sort(new ByProbabilityDescending(probs));
+            indices.AsSpan(0, n).Sort(byProbabilityDescending);
             float kTotal = fullTotal;
             if (p.TopK > 0 && p.TopK < n)
             {
@@ -171,10 +173,8 @@ public sealed class Sampler
         return indices[n - 1]; // rounding: r landed at the very end
     }
 
-    private readonly struct ByProbabilityDescending(float[] probs) : IComparer<int>
-    {
-        public int Compare(int a, int b) => probs[a] != probs[b] ? probs[b].CompareTo(probs[a]) : a.CompareTo(b);
-    }
+    // Created once: sorting with a struct comparer would box it and allocate a delegate on every call.
+    private int CompareByProbabilityDescending(int a, int b) => probs[a] != probs[b] ? probs[b].CompareTo(probs[a]) : a.CompareTo(b);
 
     private TokenLogprob[] TopLogprobs(ReadOnlySpan<float> logits, float logSumExp, int k)
     {

@@ -8,12 +8,23 @@ namespace SteerServer.Models.Tokenization;
 /// </summary>
 public sealed class Encoding
 {
-    internal Encoding(int[] ids, string[] tokens, (int Start, int End)[] offsets)
+    internal Encoding(int[] ids, string[] tokens, (int Start, int End)[] offsets, bool limitExceeded = false)
     {
         Ids = ids;
         Tokens = tokens;
         Offsets = offsets;
+        LimitExceeded = limitExceeded;
     }
+
+    /// <summary>What <see cref="Tokenizer.Encode(string, bool, int)"/> returns once the text certainly has more than its limit: no tokens.</summary>
+    internal static Encoding Exceeded { get; } = new([], [], [], limitExceeded: true);
+
+    /// <summary>
+    /// True when encoding stopped early because the text has more tokens than the limit it was given; the lists are
+    /// then empty. The post-processor's special tokens come after the check, so a count just under the limit can
+    /// still end up over it: callers compare <see cref="Count"/> too.
+    /// </summary>
+    public bool LimitExceeded { get; }
 
     public IReadOnlyList<int> Ids { get; }
 

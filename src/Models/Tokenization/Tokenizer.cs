@@ -106,9 +106,20 @@ public sealed class Tokenizer
     public static int CodePointToUtf16(string text, int codePointIndex) => TextUnits.CodePointToUtf16(text, codePointIndex);
 
     /// <summary>Encodes text; <paramref name="addSpecialTokens"/> lets the post-processor add e.g. BOS.</summary>
-    public Encoding Encode(string text, bool addSpecialTokens = true)
+    public Encoding Encode(string text, bool addSpecialTokens = true) => Encode(text, addSpecialTokens, int.MaxValue);
+
+    /// <summary>
+    /// Encodes text, but stops as soon as it is certain that the text has more than <paramref name="maxTokens"/>
+    /// tokens (before the post-processor's), returning <see cref="Encoding.LimitExceeded"/> with no tokens: a
+    /// 10 MB prompt for a 4k context costs a bounded prefix, not the whole text. Two checks: a cheap bound on a
+    /// prefix (no token covers more than <see cref="LongestToken"/> units of normalized text), then, while
+    /// encoding in order, the exact count of tokens so far.
+    /// </summary>
+    public Encoding Encode(string text, bool addSpecialTokens, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        if (maxTokens < int.MaxValue && CertainlyMoreTokens(text, maxTokens)) return Encoding.Exceeded;
         var tokens = new List<EncodedToken>(text.Length / 3 + 4);
         var root = NormalizedText.FromOriginal(text);
         var rawSplits = new List<(AddedToken? Token, int Start, int End)>();
@@ -139,8 +150,13 @@ public sealed class Tokenizer
                 pieces.Clear();
                 pieces.Add(piece);
                 preTokenizer?.PreTokenize(pieces);
-                foreach (var p in pieces) EncodeWord(p, tokens);
+                foreach (var p in pieces)
+                {
+                    EncodeWord(p, tokens);
+                    if (tokens.Count > maxTokens) return Encoding.Exceeded;
+                }
             }
+            if (tokens.Count > maxTokens) return Encoding.Exceeded;
         }
         postProcessor?.Process(tokens, addSpecialTokens);
 
@@ -156,6 +172,38 @@ public sealed class Tokenizer
             offsets[i] = cpOf == null ? (t.Utf16Start, t.Utf16End) : (cpOf[t.Utf16Start], cpOf[t.Utf16End]);
         }
         return new Encoding(ids, strings, offsets);
+    }
+
+    /// <summary>No token covers more UTF-16 units of (normalized) text than this: the longest vocabulary or added token.</summary>
+    private int LongestToken => longestToken ??= Math.Max(model.MaxTokenLength, AddedTokens.Count == 0 ? 1 : AddedTokens.Max(t => Math.Max(t.Content.Length, addedTokenText[t.Id].Length)));
+
+    private int? longestToken;
+
+    /// <summary>
+    /// True when a prefix of <paramref name="text"/> already proves more than <paramref name="maxTokens"/> tokens:
+    /// every unit of normalized text is covered by a token of at most <see cref="LongestToken"/> units, so
+    /// tokens ≥ units / LongestToken. Only the prefix is normalized; the units within <c>slack</c> of the cut
+    /// are not counted, since a cut can split a normalizer match or an added token. Pre-tokenizers that drop text
+    /// and fused unknown tokens break the bound; those tokenizers rely on the exact count alone.
+    /// </summary>
+    private bool CertainlyMoreTokens(string text, int maxTokens)
+    {
+        if (model.FusesUnknown || (preTokenizer?.MayRemoveText ?? false)) return false;
+        long longest = LongestToken, slack = 64 + longest;
+        long needed = (maxTokens + 1L) * longest + slack; // normalized units that prove maxTokens + 1 tokens
+        if (text.Length <= needed) return false;          // short enough to encode exactly
+        int cut = (int)Math.Min(text.Length, needed + needed / 4 + 16); // normalization rarely shrinks text by a fifth
+        if (char.IsHighSurrogate(text[cut - 1])) cut--;
+        var prefix = text[..cut];
+        long units = 0;
+        var splits = new List<(AddedToken? Token, int Start, int End)>();
+        rawAdded.FindMatches(prefix, splits);
+        foreach (var (token, s, e) in splits)
+        {
+            if (e <= s) continue;
+            units += token != null ? e - s : (normalizer?.Normalize(NormalizedText.FromOriginal(prefix[s..e], s)).Length ?? e - s);
+        }
+        return (units - slack) / longest > maxTokens;
     }
 
     /// <summary>Runs the model on one pre-token and maps each token's bytes back to the input.</summary>

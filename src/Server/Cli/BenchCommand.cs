@@ -220,34 +220,17 @@ internal static class BenchCommand
         return v.Length == 0 ? 0 : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
-    /// <summary>
-    /// The API's <c>steering</c> object, plus <c>token_spans</c> ([[start, end], ...] prompt token ranges) in place of
-    /// <c>substrings</c> (a benchmark prompt is random token ids, so there is no text to search).
-    /// </summary>
+    /// <summary>The API's <c>steering</c> object; a benchmark prompt is random token ids, so spans are <c>token_spans</c>.</summary>
     private static AttentionOffsets? ParseSteering(string jsonText, ModelConfig config, int promptTokens)
     {
-        JsonObject obj;
-        try { obj = JsonNode.Parse(jsonText) as JsonObject ?? throw SteerException.InvalidRequest("--steering must be a JSON object", "steering"); }
-        catch (JsonException e) { throw SteerException.InvalidRequest($"--steering is not valid JSON: {e.Message}", "steering"); }
-        var ranges = new List<TokenRange>();
-        if (obj["token_spans"] is JsonNode spansNode)
-        {
-            if (spansNode is not JsonArray spans) throw SteerException.InvalidRequest("token_spans must be an array of [start, end] pairs", "steering.token_spans");
-            for (int i = 0; i < spans.Count; i++)
-            {
-                if (spans[i] is not JsonArray { Count: 2 } pair || pair[0]?.GetValueKind() != JsonValueKind.Number || pair[1]?.GetValueKind() != JsonValueKind.Number)
-                    throw SteerException.InvalidRequest("each token span is [start, end]", $"steering.token_spans[{i}]");
-                int start = pair[0]!.GetValue<int>(), end = pair[1]!.GetValue<int>();
-                if (start < 0 || end <= start || end > promptTokens)
-                    throw SteerException.InvalidRequest($"token span [{start}, {end}) must lie within the {promptTokens}-token prompt", $"steering.token_spans[{i}]");
-                ranges.Add(new TokenRange(start, end));
-            }
-            obj.Remove("token_spans");
-        }
-        if (obj["substrings"] is JsonNode)
-            throw SteerException.InvalidRequest("bench prompts are random token ids: use token_spans instead of substrings", "steering.substrings");
         var limits = new SteeringLimits(config.NumHiddenLayers, config.NumAttentionHeads);
-        var request = SteeringRequest.Parse(obj, limits) ?? SteeringRequest.Default;
+        var request = SteeringRequest.Parse(jsonText, limits) ?? SteeringRequest.Default;
+        if (request.Substrings.Count > 0)
+            throw SteerException.InvalidRequest("bench prompts are random token ids: use token_spans instead of substrings", "steering.substrings");
+        var ranges = request.TokenSpans;
+        for (int i = 0; i < ranges.Count; i++)
+            if (ranges[i].TokenEnd > promptTokens)
+                throw SteerException.InvalidRequest($"token span [{ranges[i].TokenStart}, {ranges[i].TokenEnd}) must lie within the {promptTokens}-token prompt", $"steering.token_spans[{i}]");
         if (ranges.Count > 0 && request.HeadConfig == null)
             throw SteerException.InvalidRequest("token_spans need a head_config", "steering.head_config");
         var heads = request.HeadConfig?.Resolve(limits) ?? new SortedDictionary<int, int[]>();

@@ -4,6 +4,7 @@ using SteerServer.Server.Contracts;
 using SteerServer.Server.Errors;
 using SteerServer.Server.Hosting;
 using SteerServer.Server.Validation;
+using SteerServer.Steering.Guide;
 
 namespace SteerServer.Server.Endpoints;
 
@@ -24,6 +25,11 @@ public static class TokenizeEndpoints
         return app;
     }
 
+    /// <summary>
+    /// GUIDE tags are taken out first, as the completion endpoints do, so the offsets are those of the text that is
+    /// steered. The response is bounded: a prompt with more tokens than the context is a 400, found without
+    /// tokenizing all of it.
+    /// </summary>
     public static async Task<Ok<TokenizeResponse>> Tokenize(HttpContext context, [AsParameters] GenerationServices services)
     {
         var body = await RequestBody.ReadAsync(context, ApiJsonContext.Default.TokenizeRequest, services.Logger);

@@ -13,7 +13,8 @@ public static class RequestErrors
     public static SteerException FromJson(JsonException e)
     {
         var param = ToParam(e.Path);
-        if (e.InnerException is InvalidOperationException) // a string that is not valid Unicode (JsonTextGuard catches these first)
+        // A string that is not valid Unicode ("Cannot transcode invalid UTF-8 ...", "... invalid UTF-16 ..."); JsonTextGuard catches these first.
+        if (e.InnerException is InvalidOperationException { Message: var m } && m.Contains("invalid UTF", StringComparison.Ordinal))
             return SteerException.InvalidRequest($"Invalid '{param ?? "body"}': the string is not valid Unicode text.", param, "invalid_unicode");
         bool syntax = e.InnerException?.GetType().Name == "JsonReaderException" || e.GetType().Name == "JsonReaderException";
         if (syntax || !e.Message.Contains("could not be converted", StringComparison.Ordinal))

@@ -37,7 +37,7 @@ public sealed class ModelWorker(
         catch (Exception e)
         {
             host.SetFailed(e.Message);
-            logger.LogCritical(e, "Loading the model failed; /health reports 503 and every request gets 503");
+            logger.LogCritical(e, "Loading the model failed; /health reports 503 (serve exits with code 1)");
             return;
         }
         if (Interlocked.Read(ref drainDeadline) != long.MaxValue) { model.Dispose(); return; }

@@ -110,23 +110,32 @@ public sealed class PromptPipeline
         return Finish(ids, TokenizedPrompt.ForText(clean, offsets), steering, guide.Spans, rest, param);
     }
 
-    /// <summary>A prompt given as token ids: checked against the vocabulary; there is no text, so no span can be placed.</summary>
+    /// <summary>A prompt given as token ids: checked against the vocabulary; there is no text, so only <c>token_spans</c> place spans.</summary>
     public PreparedPrompt Ids(IReadOnlyList<int> ids, SteeringRequest? steering, string param = "prompt", int? maxTokens = null)
     {
         if (steering is { IsDisabled: false } && (steering.Substrings.Count > 0 || steering.Influence is not null))
-            throw SteerException.InvalidRequest($"Invalid 'steering': substrings and influence need a text prompt to locate spans in; '{param}' is token ids.", "steering");
+            throw SteerException.InvalidRequest($"Invalid 'steering': substrings and influence need a text prompt to locate spans in; '{param}' is token ids (use token_spans).", "steering");
         if (ids.Count == 0) throw SteerException.InvalidRequest($"Invalid '{param}': the prompt is empty (no tokens).", param);
         for (int i = 0; i < ids.Count; i++)
             if ((uint)ids[i] >= (uint)VocabSize)
                 throw SteerException.InvalidRequest($"Invalid '{param}[{i}]': token id {ids[i]} is outside the vocabulary [0, {VocabSize}).", $"{param}[{i}]");
         RequireWithin(ids.Count, maxTokens, param);
-        return new PreparedPrompt([.. ids], SteeringPlan.None, null, []);
+        var plan = steering is { IsDisabled: false, TokenSpans.Count: > 0 }
+            ? SteeringPlanner.Plan(steering, TokenizedPrompt.ForText("", new (int, int)[ids.Count]), [], Limits)
+            : SteeringPlan.None;
+        return new PreparedPrompt([.. ids], plan, null, []);
     }
 
     private (int[] Ids, IReadOnlyList<(int Start, int End)> Offsets, int[] Continuation) Encode(string text, string? continuation, bool addSpecialTokens,
         int? maxTokens, string param)
     {
-        var encoding = Tokenizer.Encode(continuation is null ? text : text + continuation, addSpecialTokens);
+        // Without a continuation the tokenizer stops as soon as the prompt is certainly over the limit (a 10 MB prompt
+        // costs a bounded prefix); with one, the limit applies to the prompt part only, known after the split.
+        int limit = maxTokens ?? ContextLength - 1;
+        var encoding = Tokenizer.Encode(continuation is null ? text : text + continuation, addSpecialTokens, continuation is null ? limit : int.MaxValue);
+        if (encoding.LimitExceeded)
+            throw SteerException.ContextLength(
+                $"This model's maximum context length is {ContextLength} tokens. However, your prompt has more than {limit} tokens. Please shorten the prompt.", param);
         RequireWithin(encoding.Count, maxTokens, param);
         int split = encoding.Count;
         if (continuation is not null)

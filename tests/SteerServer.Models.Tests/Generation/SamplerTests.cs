@@ -84,4 +84,45 @@ public class SamplerTests
         Assert.Equal("temperature", Assert.Throws<SteerException>(() => new SamplingParams { Temperature = -1 }.Validate(10)).Param);
         Assert.Equal("logit_bias.10", Assert.Throws<SteerException>(() => new SamplingParams { LogitBias = new Dictionary<int, float> { [10] = 1 } }.Validate(10)).Param);
     }
+
+    [Fact]
+    public void RepetitionPenalty_DividesPositiveMultipliesNegative_OverPromptAndOutput()
+    {
+        var p = SamplingParams.Greedy with { RepetitionPenalty = 2f, TopLogprobs = 3 };
+        // id 0 is in the prompt: 3 / 2 = 1.5 < 2, so id 1 wins.
+        Assert.Equal(1, new Sampler(p, [0]).Sample(Logits(3, 2, 0), []).Id);
+        // id 1 was generated: -1 · 2 = -2 < -1.5.
+        Assert.Equal(0, new Sampler(p).Sample(Logits(-1.5f, -1, -9), [1]).Id);
+        // Counted once per distinct id, however often it occurs.
+        var t = new Sampler(p, [0, 0, 0]).Sample(Logits(4, 0, 0), [0, 0]);
+        double lse = Math.Log(Math.Exp(2) + 2);
+        Assert.Equal(2 - lse, t.Logprob, 5);
+    }
+
+    [Fact]
+    public void MinTokens_MasksEndIdsUntilReached()
+    {
+        var p = SamplingParams.Greedy with { MinTokens = 2, EndTokenIds = [0] };
+        var s = new Sampler(p);
+        Assert.Equal(1, s.Sample(Logits(5, 1, 0), [7]).Id);
+        Assert.Equal(0, s.Sample(Logits(5, 1, 0), [7, 1]).Id);
+    }
+
+    [Fact]
+    public void Sample_WithEveryVllmField_AllocatesNothingPerToken()
+    {
+        var s = new Sampler(new SamplingParams { Temperature = 0.8f, TopK = 20, TopP = 0.9f, Seed = 1, RepetitionPenalty = 1.3f, MinTokens = 50, EndTokenIds = [2, 3], PresencePenalty = 0.5f }, [5, 6, 7]);
+        var logits = new float[512];
+        var generated = new List<int>(256);
+        var rng = new Random(3);
+        void Step()
+        {
+            for (int i = 0; i < logits.Length; i++) logits[i] = (float)rng.NextDouble();
+            generated.Add(s.Sample(logits, generated).Id);
+        }
+        for (int i = 0; i < 10; i++) Step(); // scratch and seen sets are allocated on the first call
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -106,4 +106,42 @@ public sealed class TokenizerApiTests(TokenizerFixture fixture) : IClassFixture<
         });
         for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
+
+    /// <summary>
+    /// The early stop never changes an answer: under the limit the encoding is the full one; over it, the result
+    /// says so (at the exact count or from the prefix bound), for every tokenizer family.
+    /// </summary>
+    [Theory]
+    [InlineData("models/stories260K")]
+    [InlineData("llama3.1")]
+    [InlineData("qwen2.5")]
+    [InlineData("phi-3-mini")]
+    public void Encode_MaxTokens_StopsOnlyWhenCertainlyOver(string name)
+    {
+        var tok = fixture.Get(name);
+        var text = string.Concat(Enumerable.Repeat("Once upon a time, there was a girl named Lily. 😀 Ünïcödé <s> 12345\n", 40));
+        var full = tok.Encode(text, addSpecialTokens: false);
+        foreach (int limit in new[] { 0, 1, 7, full.Count - 1, full.Count, full.Count + 1, 10 * full.Count })
+        {
+            var e = tok.Encode(text, false, limit);
+            if (full.Count > limit)
+                Assert.True(e.LimitExceeded && e.Count == 0, $"limit {limit}, {full.Count} tokens");
+            else
+            {
+                Assert.False(e.LimitExceeded);
+                Assert.Equal(full.Ids, e.Ids);
+                Assert.Equal(full.Offsets, e.Offsets);
+            }
+        }
+    }
+
+    [Fact]
+    public void Encode_HugeText_SmallLimit_DecidedFromAPrefix()
+    {
+        var tok = fixture.Get("models/stories260K");
+        var text = new string('a', 1000) + string.Concat(Enumerable.Repeat("The cat sat on the mat. ", 400_000)); // ~10 MB
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.True(tok.Encode(text, true, 511).LimitExceeded);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000, "more than a prefix was processed");
+    }
 }

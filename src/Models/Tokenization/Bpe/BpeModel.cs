@@ -71,6 +71,15 @@ internal sealed class BpeModel
 
     public int VocabSize => idToToken.Length;
 
+    /// <summary>The longest token string: no token covers more UTF-16 units of the normalized text (bytes, when byte-level).</summary>
+    public int MaxTokenLength => maxTokenLength ??= vocab.Count == 0 ? 1 : vocab.Keys.Max(k => k.Length);
+
+    private int? maxTokenLength;
+
+    /// <summary>True when one unknown token may cover any number of characters (fuse_unk), so length says nothing about the count.</summary>
+    /// (With byte fallback over all 256 bytes no character is ever unknown.)
+    public bool FusesUnknown => fuseUnk && unkId >= 0 && !(byteFallback && Array.TrueForAll(byteFallbackIds, id => id >= 0));
+
     public string? IdToToken(int id) => (uint)id < (uint)idToToken.Length ? idToToken[id] : null;
 
     public int? TokenToId(string token) => vocab.TryGetValue(token, out var id) ? id : null;

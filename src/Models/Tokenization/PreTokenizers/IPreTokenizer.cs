@@ -7,4 +7,7 @@ internal interface IPreTokenizer
 
     /// <summary>True when the pieces leave this stage as bytes (the ByteLevel pre-tokenizer).</summary>
     bool ProducesByteLevel { get; }
+
+    /// <summary>True when a stage may drop text (a Split with behavior Removed), so that text yields no token.</summary>
+    bool MayRemoveText => false;
 }

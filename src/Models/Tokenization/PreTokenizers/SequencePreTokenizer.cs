@@ -5,6 +5,8 @@ internal sealed class SequencePreTokenizer(IReadOnlyList<IPreTokenizer> stages) 
 {
     public bool ProducesByteLevel => stages.Any(s => s.ProducesByteLevel);
 
+    public bool MayRemoveText => stages.Any(s => s.MayRemoveText);
+
     public void PreTokenize(List<NormalizedText> pieces)
     {
         foreach (var s in stages) s.PreTokenize(pieces);

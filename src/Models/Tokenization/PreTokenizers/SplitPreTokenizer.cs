@@ -5,6 +5,8 @@ internal sealed class SplitPreTokenizer(RegexSplitter splitter, SplitBehavior be
 {
     public bool ProducesByteLevel => false;
 
+    public bool MayRemoveText => behavior == SplitBehavior.Removed;
+
     public void PreTokenize(List<NormalizedText> pieces)
     {
         var output = new List<NormalizedText>(pieces.Count * 4);
