@@ -6,18 +6,6 @@ namespace SteerServer.Server.Endpoints;
 /// <summary>The context rule: prompt + max tokens must fit the context; the prompt is never truncated and max tokens never clamped.</summary>
 public static class GenerationLimits
 {
-    /// <summary>The most prompt tokens worth encoding for generation: one more already leaves no room for a completion.</summary>
-    public static int PromptTokenLimit(ServedModel model) => model.MaxContext - 1;
-
-    /// <summary>A prompt whose encoding stopped at the limit is refused without its exact count (it was never computed).</summary>
-    public static void RequireWithin(PromptEncoding encoding, int limit, ServedModel model, string promptParam)
-    {
-        if (encoding.LimitExceeded)
-            throw SteerException.ContextLength(
-                $"This model's maximum context length is {model.MaxContext} tokens. However, your prompt has more than {limit} tokens. Please shorten the prompt.",
-                promptParam);
-    }
-
     /// <param name="requested">max tokens from the request; null = the rest of the context</param>
     /// <param name="maxTokensParam">the field <paramref name="requested"/> came from, named when it is what overflows</param>
     public static int MaxNewTokens(ServedModel model, int promptTokens, int? requested, string promptParam, string maxTokensParam = "max_tokens")
