@@ -45,7 +45,7 @@ public static class TokenizeEndpoints
             : model.Pipeline.Chat(PromptInputs.Chat(chat.Messages, chat.ChatTemplateKwargs, body.AddGenerationPrompt ?? true, body.AddSpecialTokens), null, model.MaxContext);
         string? rendered = chat is null ? null : prompt.Text;
         var ids = prompt.Ids;
-        var strs = ids.Select(i => model.Tokenizer.IdToToken(i) ?? "").ToList();
+        var strs = prompt.Tokens!.TokenStrings; // as the tokenizer produced them: the CLI's `tokens`
         var offsets = prompt.Tokens!.TokenOffsets.Select(o => new[] { o.Start, o.End }).ToList();
         return TypedResults.Ok(new TokenizeResponse(ids, strs, offsets, ids.Length, model.MaxContext, rendered));
     }

@@ -95,8 +95,8 @@ public sealed class PromptPipeline
             messages.Add(m);
         }
         var rendered = ChatFormat.RenderWithSpans(ChatFormat.CreateContext(messages, input.Tools, input.AddGenerationPrompt, input.TemplateKwargs));
-        var (ids, offsets, rest) = Encode(rendered.Text, continuation, input.AddSpecialTokens ?? ChatFormat.IsPlain, maxTokens, "messages");
-        return Finish(ids, TokenizedPrompt.FromTemplate(rendered, offsets), steering, guide.Spans, rest, "messages");
+        var (ids, offsets, strings, rest) = Encode(rendered.Text, continuation, input.AddSpecialTokens ?? ChatFormat.IsPlain, maxTokens, "messages");
+        return Finish(ids, TokenizedPrompt.FromTemplate(rendered, offsets, strings), steering, guide.Spans, rest, "messages");
     }
 
     /// <summary>Raw text (a completion prompt, <c>generate --prompt</c>) → tokens → plan; the whole text is searched for spans.</summary>
@@ -106,8 +106,8 @@ public sealed class PromptPipeline
     {
         var guide = steering is { IsDisabled: true } ? new GuideExtraction([text], []) : GuideTags.Extract([text], _ => param);
         string clean = guide.Contents[0]!;
-        var (ids, offsets, rest) = Encode(clean, continuation, addSpecialTokens, maxTokens, param);
-        return Finish(ids, TokenizedPrompt.ForText(clean, offsets), steering, guide.Spans, rest, param);
+        var (ids, offsets, strings, rest) = Encode(clean, continuation, addSpecialTokens, maxTokens, param);
+        return Finish(ids, TokenizedPrompt.ForText(clean, offsets, strings), steering, guide.Spans, rest, param);
     }
 
     /// <summary>A prompt given as token ids: checked against the vocabulary; there is no text, so only <c>token_spans</c> place spans.</summary>
@@ -126,7 +126,7 @@ public sealed class PromptPipeline
         return new PreparedPrompt([.. ids], plan, null, []);
     }
 
-    private (int[] Ids, IReadOnlyList<(int Start, int End)> Offsets, int[] Continuation) Encode(string text, string? continuation, bool addSpecialTokens,
+    private (int[] Ids, IReadOnlyList<(int Start, int End)> Offsets, IReadOnlyList<string> Strings, int[] Continuation) Encode(string text, string? continuation, bool addSpecialTokens,
         int? maxTokens, string param)
     {
         // Without a continuation the tokenizer stops as soon as the prompt is certainly over the limit (a 10 MB prompt
@@ -147,7 +147,9 @@ public sealed class PromptPipeline
             while (split < encoding.Count && encoding.Offsets[split].End <= promptCodePoints) split++;
         }
         var ids = encoding.Ids.ToArray();
-        return (ids[..split], split == encoding.Count ? encoding.Offsets : [.. encoding.Offsets.Take(split)], ids[split..]);
+        return split == encoding.Count
+            ? (ids, encoding.Offsets, encoding.Tokens, [])
+            : (ids[..split], [.. encoding.Offsets.Take(split)], [.. encoding.Tokens.Take(split)], ids[split..]);
     }
 
     private void RequireWithin(int tokens, int? maxTokens, string param)

@@ -136,7 +136,7 @@ public sealed class ServeProcessTests
         Assert.Equal("server_shutting_down", error.GetProperty("code").GetString());
         Assert.Contains("shutting down", error.GetProperty("message").GetString());
         Assert.Equal(0, await p.WaitForExitAsync(Exit));
-        var logged = p.Lines.Select(l => Regex.Match(l, "POST /v1/completions.*?(?:completion_tokens=|\"CompletionTokens\":)(\\d+)")).Single(m => m.Success);
+        var logged = p.Lines.Select(l => Regex.Match(l, "POST /v1/completions.*?(?:CompletionTokens=|\"CompletionTokens\":)(\\d+)")).Single(m => m.Success);
         Assert.True(int.Parse(logged.Groups[1].Value) >= 4, p.Output); // at least the tokens of the events read before SIGTERM
     }
 }
