@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 using SteerServer.Server.Tests.Infrastructure;
 
 namespace SteerServer.Server.Tests.Api;
@@ -11,7 +12,7 @@ namespace SteerServer.Server.Tests.Api;
 /// max_tokens overflow with and without streaming. Each must be an OpenAI-shaped 400 naming the field; a 5xx makes
 /// every SDK send it again.
 /// </summary>
-public sealed class HostileInputTests : IAsyncLifetime
+public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private KestrelServer server = null!;
 
@@ -83,6 +84,7 @@ public sealed class HostileInputTests : IAsyncLifetime
                     failures.Add($"{path} {param} × {form}: {(int)r.StatusCode} {text} ({e.Message.Split('\n')[0]})");
                 }
             }
+        output.WriteLine($"{tried} invalid-Unicode bodies, {serverErrors} answered 5xx");
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         Assert.Equal(0, serverErrors);
         Assert.Equal(Fields.Length * InvalidForms.Length, tried);

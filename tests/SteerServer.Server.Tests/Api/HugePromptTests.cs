@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Xunit.Abstractions;
 using SteerServer.Server.Tests.Infrastructure;
 
 namespace SteerServer.Server.Tests.Api;
@@ -14,7 +15,7 @@ public sealed class MemoryMeasurement;
 /// tokenizing it whole: a bounded amount of memory, never a 271 MB /tokenize answer.
 /// </summary>
 [Collection(nameof(MemoryMeasurement))]
-public sealed class HugePromptTests : IAsyncLifetime
+public sealed class HugePromptTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const long MaxGrowth = 500L << 20;
     private KestrelServer server = null!;
@@ -51,6 +52,7 @@ public sealed class HugePromptTests : IAsyncLifetime
             Assert.True(response.Content.Headers.ContentLength is null or < 4096, $"{response.Content.Headers.ContentLength}-byte answer");
             await ApiErrors.AssertAsync(response, HttpStatusCode.BadRequest, param, "context_length_exceeded");
         }
+        output.WriteLine($"{path} {param}: working set grew {growth >> 20} MB");
         Assert.True(growth < MaxGrowth, $"working set grew {growth >> 20} MB");
     }
 
@@ -61,6 +63,7 @@ public sealed class HugePromptTests : IAsyncLifetime
         var (responses, growth) = await MeasureAsync(() => Task.WhenAll(Enumerable.Range(0, 4).Select(_ => server.Http.PostAsync("/v1/chat/completions", Json.Body(body), Ct.Token))));
         foreach (var r in responses)
             using (r) await ApiErrors.AssertAsync(r, HttpStatusCode.BadRequest, "messages", "context_length_exceeded");
+        output.WriteLine($"4 × 10 MB at once: working set grew {growth >> 20} MB");
         Assert.True(growth < MaxGrowth, $"working set grew {growth >> 20} MB");
     }
 
