@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using SteerServer.Models.Checkpoints;
+using SteerServer.Models.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,6 +50,8 @@ internal static unsafe class DeviceTensors
             using var target = destination.narrow(0, row, n);
             target.copy_(part);
         }
+        // The device tensor holds the weights now: the mapped pages would only double the resident memory.
+        PageAdvice.DropMapped(data, rows * rowBytes);
     }
 
     /// <summary>A new tensor of <paramref name="shape"/> on <paramref name="device"/> holding <paramref name="values"/> (host data such as token ids).</summary>

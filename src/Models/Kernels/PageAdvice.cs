@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SteerServer.Models.Kernels;
 
 /// <summary>Linux <c>madvise</c> hints for weight memory; elsewhere (or if the kernel refuses) they do nothing.</summary>
-internal static unsafe class PageAdvice
+public static unsafe class PageAdvice
 {
     private const int MadvDontNeed = 4;  // linux/mman.h
     private const int MadvHugePage = 14;
