@@ -71,6 +71,9 @@ after(async () => {
   server?.kill("SIGTERM");
 });
 
+/** Two animation frames: the chart follows a width change in the next frame. */
+const frames = () => page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+
 const outputText = pane => page.locator(`#out-${pane} .text`).innerText();
 
 /** Selects `text` (its first occurrence) in the user message, as a user would by dragging. */
@@ -234,6 +237,7 @@ test("Influence: one finite series per chosen layer, the token on hover", async 
   if (screenshots) {
     await page.screenshot({ path: join(screenshots, "play-wide.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
+    await frames();
     await page.screenshot({ path: join(screenshots, "play-narrow.png"), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
   }
@@ -268,7 +272,7 @@ test("an invalid head shows the server's message and its param; the copied curl 
 
 test("fits a phone's width", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))); // the chart follows the width
+  await frames();
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no horizontal scrolling at 390 px");
   assert.deepEqual(problems, []);
 });
