@@ -178,6 +178,9 @@ public static class ServingBench
             {
                 Content = new StringContent(request.Body.ToJsonString(), Encoding.UTF8, "application/json"),
             };
+            // A connection per request: a reused keep-alive connection that the server closes at the same moment (llama-server
+            // closes idle ones after 5 s) fails the request with "response ended prematurely"; a local connect costs nothing here.
+            message.Headers.ConnectionClose = true;
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {
