@@ -22,7 +22,7 @@ public static class BackendFactories
         var assemblyName = "SteerServer.Backends." + char.ToUpperInvariant(key[0]) + key[1..];
         var assembly = LoadAssembly(assemblyName) ?? throw SteerException.InvalidRequest(
             $"--backend {key}: {assemblyName}.dll is not installed next to the application. Build the {key} variant " +
-            $"(dotnet build of the {assemblyName} project, or the {key} Docker image), or use --backend cpu.", "backend");
+            $"(dotnet build|run|publish src/Server -p:Backends={key}; see the README), or use --backend cpu.", "backend");
         var types = assembly.GetExportedTypes().Where(t => typeof(IBackendFactory).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }).ToList();
         if (types.Count != 1)
             throw SteerException.InvalidRequest($"--backend {key}: {assemblyName} must hold exactly one public IBackendFactory, it holds {types.Count}", "backend");
