@@ -16,18 +16,14 @@ public static class RequestBody
 {
     public static async Task<T> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> typeInfo, ILogger logger) where T : class
     {
-        byte[] bytes;
-        using (var buffer = new MemoryStream(context.Request.ContentLength is > 0 and < int.MaxValue ? (int)context.Request.ContentLength.Value : 4096))
-        {
-            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-            bytes = buffer.GetBuffer();
-            JsonTextGuard.Validate(bytes.AsSpan(0, (int)buffer.Length));
-            bytes = bytes[..(int)buffer.Length];
-        }
+        using var buffer = new MemoryStream(context.Request.ContentLength is > 0 and < int.MaxValue ? (int)context.Request.ContentLength.Value : 4096);
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        JsonTextGuard.Validate(bytes.Span);
         T? value;
         try
         {
-            value = JsonSerializer.Deserialize(bytes, typeInfo);
+            value = JsonSerializer.Deserialize(bytes.Span, typeInfo);
         }
         catch (JsonException e)
         {

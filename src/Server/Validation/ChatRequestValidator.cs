@@ -48,7 +48,7 @@ public static class ChatRequestValidator
             : model;
 
     /// <summary>The sampling fields shared by chat and completions; vLLM fields that need what this server lacks are refused.</summary>
-    internal static SamplingSettings Sampling(IGenerationFields r, int? maxTokens, string maxTokensParam)
+    internal static SamplingSettings Sampling(GenerationRequest r, int? maxTokens, string maxTokensParam)
     {
         RefuseUnsupported(r);
         int k = Check.Range(r.TopK, -1, -1, int.MaxValue, "top_k");
@@ -70,7 +70,7 @@ public static class ChatRequestValidator
             Check.TokenIds(r.StopTokenIds, "stop_token_ids"));
     }
 
-    private static void RefuseUnsupported(IGenerationFields r)
+    private static void RefuseUnsupported(GenerationRequest r)
     {
         const string noGuided = "is not supported by this server (no guided or constrained decoding).";
         if (Check.IsSet(r.GuidedJson)) throw SteerException.Unsupported("guided_json", $"'guided_json' {noGuided}");
@@ -81,6 +81,9 @@ public static class ChatRequestValidator
         if (Check.IsSet(r.JsonSchema)) throw SteerException.Unsupported("json_schema", $"'json_schema' {noGuided}");
         if (r.UseBeamSearch == true) throw SteerException.Unsupported("use_beam_search", "Beam search ('use_beam_search') is not supported by this server.");
         if (Check.IsSet(r.PromptLogprobs)) throw SteerException.Unsupported("prompt_logprobs", "'prompt_logprobs' is not supported by this server.");
+        if (r.Echo == true) throw SteerException.Unsupported("echo", "'echo' (the prompt in the output) is not supported by this server.");
+        if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
+            throw SteerException.Unsupported("best_of", "'best_of' (other than equal to n) is not supported by this server.");
     }
 
     private static void RefuseUnsupported(ChatCompletionRequest r)
@@ -97,9 +100,6 @@ public static class ChatRequestValidator
             throw SteerException.Unsupported("modalities", "Only the \"text\" modality is supported by this server.");
         if (Check.IsSet(r.Prediction)) throw SteerException.Unsupported("prediction");
         if (Check.IsSet(r.WebSearchOptions)) throw SteerException.Unsupported("web_search_options");
-        if (r.Echo == true) throw SteerException.Unsupported("echo", "'echo' is not supported on chat completions.");
-        if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
-            throw SteerException.Unsupported("best_of", "'best_of' (other than equal to n) is not supported by this server.");
     }
 
     private static bool IsTextFormat(JsonElement f) =>

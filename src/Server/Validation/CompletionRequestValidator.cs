@@ -10,9 +10,6 @@ public static class CompletionRequestValidator
     public static ValidCompletionRequest Validate(CompletionRequest r)
     {
         var model = ChatRequestValidator.RequireModel(r.Model);
-        if (r.Echo == true) throw SteerException.Unsupported("echo", "'echo' is not supported by this server.");
-        if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
-            throw SteerException.Unsupported("best_of", "'best_of' (other than equal to n) is not supported by this server.");
         if (!string.IsNullOrEmpty(r.Suffix)) throw SteerException.Unsupported("suffix", "'suffix' (insertion) is not supported by this server.");
         var prompts = Prompts(r.Prompt);
         int maxTokens = Check.Positive(r.MaxTokens, "max_tokens") ?? 16; // OpenAI's default for this endpoint
