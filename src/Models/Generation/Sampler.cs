@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace SteerServer.Models.Generation;
 
@@ -105,10 +108,33 @@ public sealed class Sampler
     /// <summary>Index of the largest logit; ties go to the lower id.</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
+        // The first index of the largest value, in two vector passes (a 151936-wide vocabulary: ~15 µs, not ~100 µs).
+        // A NaN (broken weights) keeps the scalar rule: it is never chosen.
+        float max = TensorPrimitives.Max(logits);
+        if (!float.IsNaN(max)) return FirstIndexOf(logits, max);
         int best = 0;
         for (int i = 1; i < logits.Length; i++)
             if (logits[i] > logits[best]) best = i;
         return best;
+    }
+
+    // The first i with logits[i] == value (== as IEEE: −0 equals +0, as the scalar rule's ties do).
+    private static int FirstIndexOf(ReadOnlySpan<float> logits, float value)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float start = ref MemoryMarshal.GetReference(logits);
+            var v = Vector256.Create(value);
+            for (; i + 8 <= logits.Length; i += 8)
+            {
+                uint hits = Vector256.Equals(Vector256.LoadUnsafe(ref start, (nuint)i), v).ExtractMostSignificantBits();
+                if (hits != 0) return i + BitOperations.TrailingZeroCount(hits);
+            }
+        }
+        for (; i < logits.Length; i++)
+            if (logits[i] == value) return i;
+        return 0; // not reached: value is an element
     }
 
     private int Draw(ReadOnlySpan<float> logits)

@@ -48,6 +48,7 @@ internal sealed class Decoder : IDisposable
         float eps = (float)config.RmsNormEps;
         var profile = ForwardProfile.Active;
         profile?.Begin();
+        pool.Wake(); // the workers spin while the embedding and first norm run
 
         // Token embeddings, and RoPE cos/sin of each row's position (shared by every layer and head).
         for (int r = 0; r < n; r++)

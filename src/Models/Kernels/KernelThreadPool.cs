@@ -115,6 +115,17 @@ public sealed unsafe class KernelThreadPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Wakes workers that went to sleep, so they are spinning when the next job comes: a forward pass calls it first,
+    /// and its first product does not wait for a thread to be scheduled (between decode steps, sampling and the
+    /// server's own work take longer than the workers spin).
+    /// </summary>
+    public void Wake()
+    {
+        if (Volatile.Read(ref sleepers) > 0)
+            lock (sleepGate) Monitor.PulseAll(sleepGate);
+    }
+
     // Claims and runs chunks of job `id` until none is left or the job changed.
     private void RunChunks(int id, delegate*<void*, int, int, void> work, void* context, int itemCount, int chunk)
     {

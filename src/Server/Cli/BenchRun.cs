@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SteerServer.Models.Generation;
 using SteerServer.Models.Inference;
 
 namespace SteerServer.Server.Cli;
@@ -52,7 +53,7 @@ internal sealed class BenchRun
         for (int b = 0; b < batch; b++)
         {
             backend.Forward(caches[b], prompts[b], steering, logits.AsSpan(b * vocab, vocab));
-            next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
+            next[b] = Sampler.ArgMax(logits.AsSpan(b * vocab, vocab));
         }
         double prefillSeconds = sw.Elapsed.TotalSeconds;
         process0.Refresh();
@@ -69,7 +70,7 @@ internal sealed class BenchRun
         {
             backend.DecodeBatch(caches, next, offsets, logits);
             long t0 = Stopwatch.GetTimestamp();
-            for (int b = 0; b < batch; b++) next[b] = ArgMax(logits.AsSpan(b * vocab, vocab));
+            for (int b = 0; b < batch; b++) next[b] = Sampler.ArgMax(logits.AsSpan(b * vocab, vocab));
             samplingTicks += Stopwatch.GetTimestamp() - t0;
         }
         double decodeSeconds = sw.Elapsed.TotalSeconds;
@@ -88,12 +89,5 @@ internal sealed class BenchRun
             cpuSeconds * 1e3 / genTokens,
             decodeSeconds * 1e3 / genTokens,
             samplingTicks * 1e3 / Stopwatch.Frequency / genTokens);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 }

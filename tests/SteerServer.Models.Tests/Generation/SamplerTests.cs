@@ -15,6 +15,27 @@ public class SamplerTests
     }
 
     [Fact]
+    public void ArgMax_IsTheScalarRule_AtEveryPositionAndLength()
+    {
+        // The vector search must give what "first i with logits[i] > all before" gives: ties to the lower id (−0 and +0
+        // tie), a NaN never chosen, a NaN first keeps index 0; at every position of lengths around the vector width.
+        static int Scalar(float[] v) { int best = 0; for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i; return best; }
+        var rng = new Random(4);
+        foreach (int length in new[] { 1, 7, 8, 9, 17, 64, 151936 % 1000 + 3 })
+            for (int at = 0; at < length; at++)
+            {
+                var v = new float[length];
+                for (int i = 0; i < length; i++) v[i] = rng.Next(-3, 3);
+                v[at] = 5;
+                if (at + 3 < length) v[at + 3] = 5;                 // a later tie
+                Assert.Equal(Scalar(v), Sampler.ArgMax(v));
+                if (length > 2) { v[length / 2] = float.NaN; Assert.Equal(Scalar(v), Sampler.ArgMax(v)); }
+            }
+        Assert.Equal(1, Sampler.ArgMax([-1f, -0f, 0f, -0f]));
+        Assert.Equal(0, Sampler.ArgMax([float.NaN, 3f, 4f]));
+    }
+
+    [Fact]
     public void Logprobs_AreLogSoftmax_AndTopListIsSorted()
     {
         var s = new Sampler(SamplingParams.Greedy with { TopLogprobs = 3 });
