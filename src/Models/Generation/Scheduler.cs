@@ -7,6 +7,8 @@ namespace SteerServer.Models.Generation;
 /// is one <see cref="IModelBackend.Run"/>: first one token for every decoding sequence, then the rest of
 /// <see cref="MaxStepTokens"/> filled with prompt chunks of the others, oldest first. So a long prompt advances
 /// chunk by chunk between the other streams' tokens, and a cancelled one stops costing work within one step.
+/// With <see cref="TargetStepSeconds"/> the budget follows the measured cost per token so that a step takes about
+/// that long, whatever the machine's speed or load (the chunking never changes a token, so it is free to adapt).
 /// <para>
 /// KV memory is taken on use, not reserved: a sequence holds the positions it has computed, and the running total
 /// stays within <see cref="MaxKvTokens"/> (positions) by preempting the newest sequence, whose cache is dropped and
@@ -32,10 +34,17 @@ public sealed class Scheduler
     private int[] itemRows = new int[16];     // first logits row of each item
     private float[] logits;                   // [rows, vocab]
     private readonly float[] sampleRow;       // a copy of a row for choices sharing it (the sampler edits logits in place)
-    private readonly int[] tokenArena;        // the step's tokens
+    private int[] tokenArena;                 // the step's tokens
 
-    public Scheduler(IModelBackend backend, int maxBatch, long maxKvTokens, int maxStepTokens)
+    /// <summary>Prompt tokens a step takes at least while a prompt waits, so prefill always advances.</summary>
+    public const int MinPrefillTokens = 16;
+
+    private double secondsPerToken; // smoothed cost of one token in a step that computed prompt tokens; 0 = not measured yet
+
+    public Scheduler(IModelBackend backend, int maxBatch, long maxKvTokens, int maxStepTokens, double? targetStepSeconds = null)
     {
+        if (targetStepSeconds is <= 0) throw new ArgumentOutOfRangeException(nameof(targetStepSeconds));
+        TargetStepSeconds = targetStepSeconds;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxKvTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStepTokens, maxBatch);
@@ -52,6 +61,9 @@ public sealed class Scheduler
     public int MaxBatch { get; }
     public long MaxKvTokens { get; }
     public int MaxStepTokens { get; }
+
+    /// <summary>How long a step should take (null: always fill <see cref="MaxStepTokens"/>).</summary>
+    public double? TargetStepSeconds { get; }
 
     /// <summary>Sequences and passes started (holding or about to hold a cache).</summary>
     public int Count => active.Count;
@@ -115,9 +127,31 @@ public sealed class Scheduler
             if (!Preempt()) return false;
             return true;
         }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long promptBefore = PromptTokensComputed;
         RunItems(n);
         Finish(n);
+        if (PromptTokensComputed > promptBefore) Measure(started, (int)(PromptTokensComputed - promptBefore) + LastDecodeBatch);
         return true;
+    }
+
+    // Tokens this step may take: every decode token, and prompt tokens up to the budget (the target time's worth, if set).
+    private int StepTokens()
+    {
+        if (TargetStepSeconds is not { } target) return MaxStepTokens;
+        int decoding = 0;
+        foreach (var w in active) if (w.Pending == 1 && w.Computed > 0) decoding++;
+        // Unmeasured: start small and let the measurement grow it (a first step of MaxStepTokens could be a long stall).
+        double affordable = secondsPerToken > 0 ? target / secondsPerToken : 2 * MinPrefillTokens;
+        return (int)Math.Clamp(affordable, decoding + MinPrefillTokens, Math.Max(MaxStepTokens, decoding + MinPrefillTokens));
+    }
+
+    // Cost per token of a step that computed prompt tokens, smoothed. Its fixed part (reading the weights once) is
+    // included, so small steps look dear per token and the budget settles where a step takes the target time.
+    private void Measure(long started, int tokens)
+    {
+        double perToken = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds / tokens;
+        secondsPerToken = secondsPerToken == 0 ? perToken : 0.7 * secondsPerToken + 0.3 * perToken;
     }
 
     /// <summary>Cancels everything, running and waiting (shutdown after the drain timeout).</summary>
@@ -162,7 +196,7 @@ public sealed class Scheduler
             if (need <= MaxKvTokens || !Preempt()) break;
         }
 
-        int n = 0, budget = MaxStepTokens, arena = 0, rows = 0;
+        int n = 0, budget = StepTokens(), arena = 0, rows = 0;
         long kv = KvTokensUsed;
         for (int pass = 0; pass < 2; pass++)
             for (int i = 0; i < active.Count; i++)
@@ -171,19 +205,19 @@ public sealed class Scheduler
                 if (w.Leader != null) continue; // followers fork from their leader's cache
                 int pending = w.Pending;
                 bool decode = pending == 1 && w.Computed > 0;
-                if (pending == 0 || decode != (pass == 0) || budget == 0) continue;
+                if (pending == 0 || decode != (pass == 0) || (!decode && budget <= 0)) continue; // decode tokens are never held back
                 int prompt = w.PromptLength;
-                int chunk = Math.Min(pending, budget);
+                int chunk = decode ? 1 : Math.Min(pending, budget);
                 if (w.Computed < prompt) chunk = Math.Min(chunk, prompt - w.Computed); // prompt rows and generated rows differ in steering
                 if (!decode && i > 0) chunk = (int)Math.Min(chunk, MaxKvTokens - kv);
                 if (chunk <= 0) continue;
                 if (w.Cache == null && !TryCreateCache(w)) { i--; continue; } // it failed and left the batch
+                Grow(n + 1, rows + 1, arena + chunk);
                 var tokens = tokenArena.AsSpan(arena, chunk);
                 for (int t = 0; t < chunk; t++) tokens[t] = w.TokenAt(w.Computed + t);
                 bool last = w.Computed + chunk == w.Known;
                 // Prompt rows carry the offsets; generated rows only when the request steers decoding too.
                 var offsets = w.Computed < prompt || w.Offsets is { SteerDecode: true } ? w.Offsets : null;
-                Grow(n + 1, rows + 1);
                 items[n] = new BatchItem(w.Cache!, tokenArena.AsMemory(arena, chunk), offsets,
                     last && w.Pass == null ? LogitsMode.Last : LogitsMode.None, w.Capture);
                 itemWork[n] = w;
@@ -358,8 +392,9 @@ public sealed class Scheduler
     }
 
     // Grows the per-step arrays (rarely: a larger group or more passes than seen before).
-    private void Grow(int count, int rows)
+    private void Grow(int count, int rows, int tokens)
     {
+        if (tokens > tokenArena.Length) Array.Resize(ref tokenArena, 2 * tokens);
         if (count > items.Length)
         {
             Array.Resize(ref items, 2 * count);

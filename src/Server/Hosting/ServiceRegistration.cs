@@ -21,8 +21,8 @@ public static class ServiceRegistration
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section)
             .Validate(o => o.MaxBatch > 0 && o.MaxQueue > 0 && o.MaxKvTokens >= 0 && o.RequestTimeoutSeconds >= 0 && o.DrainTimeoutSeconds >= 0 && o.RetryAfterSeconds > 0,
                 "SteerServer:Queue: MaxBatch, MaxQueue and RetryAfterSeconds must be > 0; MaxKvTokens and the timeouts ≥ 0").ValidateOnStart()
-            .Validate(o => o.MaxStepTokens >= o.MaxBatch && o.InfluenceMemoryMb >= 0,
-                "SteerServer:Queue: MaxStepTokens must be ≥ MaxBatch (every running sequence decodes each step); InfluenceMemoryMb ≥ 0").ValidateOnStart();
+            .Validate(o => o.MaxStepTokens >= o.MaxBatch && o.InfluenceMemoryMb >= 0 && o.TargetStepMs >= 0,
+                "SteerServer:Queue: MaxStepTokens must be ≥ MaxBatch (every running sequence decodes each step); InfluenceMemoryMb and TargetStepMs ≥ 0").ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section)
             .Validate(o => o.MaxN > 0 && o.MaxPrompts > 0 && o.MaxSequences > 0, "SteerServer:Limits: MaxN, MaxPrompts and MaxSequences must be > 0").ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);

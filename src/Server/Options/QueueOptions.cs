@@ -24,6 +24,13 @@ public sealed class QueueOptions
     public int MaxStepTokens { get; set; } = 256;
 
     /// <summary>
+    /// How long one step should take, in milliseconds: while prompts are computed, the step's token budget follows the
+    /// measured cost per token so that running streams see a token about this often, however fast or loaded the
+    /// machine is (up to MaxStepTokens). 0 = always fill MaxStepTokens.
+    /// </summary>
+    public int TargetStepMs { get; set; } = 500;
+
+    /// <summary>
     /// Memory for Influence passes (layers × prompt² attention values each), queued and running together, in MiB.
     /// A request whose pass alone exceeds it gets 400; one that does not fit beside the others now gets 429.
     /// </summary>

@@ -64,12 +64,13 @@ public sealed class ModelWorker(
     {
         var o = options.Value;
         long kvBudget = o.MaxKvTokens > 0 ? o.MaxKvTokens : (long)o.MaxBatch * model.MaxContext;
-        var scheduler = new Scheduler(model.Model.Backend, o.MaxBatch, kvBudget, o.MaxStepTokens);
+        var scheduler = new Scheduler(model.Model.Backend, o.MaxBatch, kvBudget, o.MaxStepTokens,
+            o.TargetStepMs > 0 ? o.TargetStepMs / 1000.0 : null);
         scheduler.Completed = OnCompleted;
         metrics.KvCacheUsage = () => Math.Min(1.0, (double)scheduler.KvTokensUsed / scheduler.MaxKvTokens);
         long promptTokens = 0, preemptions = 0;
-        logger.LogInformation("Worker ready: max batch {MaxBatch}, {StepTokens} tokens per step, KV budget {Kv} positions, queue {Queue}",
-            o.MaxBatch, o.MaxStepTokens, kvBudget, queue.Capacity);
+        logger.LogInformation("Worker ready: max batch {MaxBatch}, up to {StepTokens} tokens per step aiming at {TargetMs} ms, KV budget {Kv} positions, queue {Queue}",
+            o.MaxBatch, o.MaxStepTokens, o.TargetStepMs, kvBudget, queue.Capacity);
         while (true)
         {
             bool draining = Interlocked.Read(ref drainDeadline) != long.MaxValue;

@@ -91,6 +91,28 @@ public sealed class SchedulerTests : IDisposable
     }
 
     [Fact]
+    public void TargetStepTime_SizesTheBudget_FromTheMeasuredCostPerToken()
+    {
+        var prompt = Prompt(100, 18);
+        var expected = Alone(prompt, 3, null);
+        var s = new Scheduler(model.Backend, 4, 4096, 256, targetStepSeconds: 1e-9); // every token is too dear
+        var seq = Seq(0, prompt, 3);
+        s.Add(seq);
+        s.Step(); // not measured yet: a small first step
+        Assert.Equal(2 * Scheduler.MinPrefillTokens, s.PromptTokensComputed);
+        s.Step(); // measured: the least that keeps the prompt advancing
+        Assert.Equal(3 * Scheduler.MinPrefillTokens, s.PromptTokensComputed);
+        RunToEnd(s);
+        Assert.Equal(expected, seq.Generated);
+
+        var generous = new Scheduler(model.Backend, 4, 4096, 64, targetStepSeconds: 1e6); // capped by MaxStepTokens
+        generous.Add(Seq(0, prompt, 3));
+        generous.Step();
+        generous.Step();
+        Assert.Equal(2 * Scheduler.MinPrefillTokens + 64, generous.PromptTokensComputed);
+    }
+
+    [Fact]
     public void CancelledDuringPrefill_StopsCostingWork_WithinOneStep()
     {
         using var cts = new CancellationTokenSource();
