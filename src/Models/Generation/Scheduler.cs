@@ -141,6 +141,7 @@ public sealed class Scheduler
         if (TargetStepSeconds is not { } target) return MaxStepTokens;
         int decoding = 0;
         foreach (var w in active) if (w.Pending == 1 && w.Computed > 0) decoding++;
+        if (decoding == 0) return MaxStepTokens; // no stream is waiting for a token: compute prompts at full speed
         // Unmeasured: start small and let the measurement grow it (a first step of MaxStepTokens could be a long stall).
         double affordable = secondsPerToken > 0 ? target / secondsPerToken : 2 * MinPrefillTokens;
         return (int)Math.Clamp(affordable, decoding + MinPrefillTokens, Math.Max(MaxStepTokens, decoding + MinPrefillTokens));

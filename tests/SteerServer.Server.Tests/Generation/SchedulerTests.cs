@@ -96,20 +96,23 @@ public sealed class SchedulerTests : IDisposable
         var prompt = Prompt(100, 18);
         var expected = Alone(prompt, 3, null);
         var s = new Scheduler(model.Backend, 4, 4096, 256, targetStepSeconds: 1e-9); // every token is too dear
-        var seq = Seq(0, prompt, 3);
+        var stream = Seq(0, Prompt(3, 19), 20);
+        s.Add(stream);
+        s.Step(); // nobody decodes yet: the whole budget (and the step is measured)
+        Assert.Equal(3, s.PromptTokensComputed);
+        var seq = Seq(1, prompt, 3);
         s.Add(seq);
-        s.Step(); // not measured yet: a small first step
-        Assert.Equal(2 * Scheduler.MinPrefillTokens, s.PromptTokensComputed);
-        s.Step(); // measured: the least that keeps the prompt advancing
-        Assert.Equal(3 * Scheduler.MinPrefillTokens, s.PromptTokensComputed);
+        s.Step(); // a stream decodes and tokens are dear: the least that keeps the prompt advancing
+        Assert.Equal(3 + Scheduler.MinPrefillTokens, s.PromptTokensComputed);
         RunToEnd(s);
         Assert.Equal(expected, seq.Generated);
 
         var generous = new Scheduler(model.Backend, 4, 4096, 64, targetStepSeconds: 1e6); // capped by MaxStepTokens
-        generous.Add(Seq(0, prompt, 3));
+        generous.Add(Seq(0, Prompt(3, 19), 20));
         generous.Step();
+        generous.Add(Seq(1, prompt, 3));
         generous.Step();
-        Assert.Equal(2 * Scheduler.MinPrefillTokens + 64, generous.PromptTokensComputed);
+        Assert.Equal(3 + 64 - 1, generous.PromptTokensComputed); // one of the 64 went to the decoding stream
     }
 
     [Fact]
