@@ -44,9 +44,9 @@ public sealed class ModelLoader(IOptions<ModelOptions> options, ModelHost host, 
             // Parses the default steering once: a bad file fails the start, not every request.
             var pipeline = PromptPipeline.Load(dir, config, maxContext, defaultHeads, defaultSteering, "SteerServer:Model:DefaultSteering");
             logger.LogInformation(
-                "Loaded {Name} from {Dir} in {Seconds:F1} s: {Architecture}, {Layers} layers, {Heads} heads ({KvHeads} KV), vocab {Vocab}, context {Context}, dtype {DType}",
+                "Loaded {Name} from {Dir} in {Seconds:F1} s: {Architecture}, {Layers} layers, {Heads} heads ({KvHeads} KV), vocab {Vocab}, context {Context}, backend {Backend} on {Device}, dtype {DType}",
                 host.Name, dir, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, config.Architecture, config.NumHiddenLayers,
-                config.NumAttentionHeads, config.NumKeyValueHeads, config.VocabSize, maxContext, string.IsNullOrEmpty(o.DType) ? "as stored" : o.DType);
+                config.NumAttentionHeads, config.NumKeyValueHeads, config.VocabSize, maxContext, model.Backend.Info.Name, model.Backend.Info.Device, model.Backend.Info.DType);
             return new ServedModel(host.Name, model, pipeline);
         }
         catch
