@@ -111,9 +111,8 @@ public sealed class Tokenizer
     /// <summary>
     /// Encodes text, but stops as soon as it is certain that the text has more than <paramref name="maxTokens"/>
     /// tokens (before the post-processor's), returning <see cref="Encoding.LimitExceeded"/> with no tokens: a
-    /// 10 MB prompt for a 4k context costs a bounded prefix, not the whole text. Two checks: a cheap bound on a
-    /// prefix (no token covers more than <see cref="LongestToken"/> units of normalized text), then, while
-    /// encoding in order, the exact count of tokens so far.
+    /// 10 MB prompt for a 4k context costs a bounded prefix, not the whole text. Two checks: a lower bound from a
+    /// prefix (<see cref="CertainlyMoreTokens"/>), then, while encoding in order, the exact count of tokens so far.
     /// </summary>
     public Encoding Encode(string text, bool addSpecialTokens, int maxTokens)
     {
@@ -158,6 +157,7 @@ public sealed class Tokenizer
             }
             if (tokens.Count > maxTokens) return Encoding.Exceeded;
         }
+        if (tokens.Count > maxTokens) return Encoding.Exceeded; // added tokens alone
         postProcessor?.Process(tokens, addSpecialTokens);
 
         var cpOf = TextUnits.CodePointTable(text);
@@ -180,30 +180,70 @@ public sealed class Tokenizer
     private int? longestToken;
 
     /// <summary>
-    /// True when a prefix of <paramref name="text"/> already proves more than <paramref name="maxTokens"/> tokens:
-    /// every unit of normalized text is covered by a token of at most <see cref="LongestToken"/> units, so
-    /// tokens ≥ units / LongestToken. Only the prefix is normalized; the units within <c>slack</c> of the cut
-    /// are not counted, since a cut can split a normalizer match or an added token. Pre-tokenizers that drop text
-    /// and fused unknown tokens break the bound; those tokenizers rely on the exact count alone.
+    /// True when a prefix of <paramref name="text"/> already proves more than <paramref name="maxTokens"/> tokens.
+    /// The prefix is normalized and pre-tokenized as usual; every pre-token piece of n units needs at least
+    /// max(1, ⌈n / <see cref="LongestToken"/>⌉) tokens, since no token covers more units and tokens never cross
+    /// pieces. Pieces within <c>slack</c> of the cut are not counted: a cut can split a normalizer match, an added
+    /// token or a regex look-ahead. The prefix is a few characters per allowed token, so the cost follows the
+    /// context, not the input. Pre-tokenizers that drop text and fused unknown tokens break the bound; those
+    /// tokenizers rely on the exact count alone.
     /// </summary>
     private bool CertainlyMoreTokens(string text, int maxTokens)
     {
         if (model.FusesUnknown || (preTokenizer?.MayRemoveText ?? false)) return false;
-        long longest = LongestToken, slack = 64 + longest;
-        long needed = (maxTokens + 1L) * longest + slack; // normalized units that prove maxTokens + 1 tokens
-        if (text.Length <= needed) return false;          // short enough to encode exactly
-        int cut = (int)Math.Min(text.Length, needed + needed / 4 + 16); // normalization rarely shrinks text by a fifth
+        int longest = LongestToken;
+        long slack = 256 + 2L * longest;
+        // Pre-tokenized text has about 4-6 characters per piece; one piece (no pre-tokenizer) needs L per token.
+        long perToken = preTokenizer is null ? longest : Math.Min(longest, 8);
+        long cutAt = (maxTokens + 1L) * perToken * 5 / 4 + slack;
+        if (text.Length <= cutAt) return false; // short enough to encode exactly
+        int cut = (int)cutAt;
         if (char.IsHighSurrogate(text[cut - 1])) cut--;
+        long countable = cut - slack;
         var prefix = text[..cut];
-        long units = 0;
+        long tokens = 0;
         var splits = new List<(AddedToken? Token, int Start, int End)>();
+        var normSplits = new List<(AddedToken? Token, int Start, int End)>();
+        var pieces = new List<NormalizedText>();
         rawAdded.FindMatches(prefix, splits);
         foreach (var (token, s, e) in splits)
         {
             if (e <= s) continue;
-            units += token != null ? e - s : (normalizer?.Normalize(NormalizedText.FromOriginal(prefix[s..e], s)).Length ?? e - s);
+            if (token != null)
+            {
+                if (e <= countable) tokens++;
+                continue;
+            }
+            var raw = NormalizedText.FromOriginal(prefix[s..e], s);
+            var normalized = normalizer?.Normalize(raw) ?? raw;
+            normalizedAdded.FindMatches(normalized.Text, normSplits);
+            foreach (var (added, ns, ne) in normSplits)
+            {
+                if (ne <= ns) continue;
+                var piece = normalized.Slice(ns, ne);
+                if (added != null)
+                {
+                    if (piece.EndOf(piece.Length - 1) <= countable) tokens++;
+                    continue;
+                }
+                pieces.Clear();
+                pieces.Add(piece);
+                preTokenizer?.PreTokenize(pieces);
+                foreach (var p in pieces)
+                {
+                    // Units of the piece inside the countable part (a piece can run past it: one piece without a pre-tokenizer).
+                    int lo = 0, hi = p.Length;
+                    while (lo < hi)
+                    {
+                        int mid = (lo + hi + 1) / 2;
+                        if (p.EndOf(mid - 1) <= countable) lo = mid; else hi = mid - 1;
+                    }
+                    tokens += (lo + longest - 1) / longest;
+                }
+            }
+            if (tokens > maxTokens) return true;
         }
-        return (units - slack) / longest > maxTokens;
+        return tokens > maxTokens;
     }
 
     /// <summary>Runs the model on one pre-token and maps each token's bytes back to the input.</summary>

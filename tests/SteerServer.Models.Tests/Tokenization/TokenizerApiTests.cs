@@ -135,6 +135,36 @@ public sealed class TokenizerApiTests(TokenizerFixture fixture) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// Texts with many characters per token (whitespace runs, special tokens written out, long repeated symbols) let
+    /// the prefix bound run with a limit equal to the true count: it must never claim "more" then.
+    /// </summary>
+    [Theory]
+    [InlineData("models/stories260K")]
+    [InlineData("llama3.1")]
+    [InlineData("qwen2.5")]
+    [InlineData("phi-3-mini")]
+    [InlineData("gpt2")]
+    public void Encode_MaxTokens_PrefixBoundNeverOvercounts(string name)
+    {
+        var tok = fixture.Get(name);
+        var special = tok.AddedTokens.Count > 0 ? tok.AddedTokens[^1].Content : "<s>";
+        string[] texts =
+        [
+            new string(' ', 20_000),
+            string.Concat(Enumerable.Repeat(special, 3000)),
+            string.Concat(Enumerable.Repeat("----------------================", 800)),
+            string.Concat(Enumerable.Repeat("\n\n\n\n\t\t\t\t        ", 1500)),
+            string.Concat(Enumerable.Repeat("e\u0301\u0301 ", 4000)), // combining marks, composed by NFC
+        ];
+        foreach (var text in texts)
+        {
+            int count = tok.Encode(text, addSpecialTokens: false).Count;
+            Assert.False(tok.Encode(text, false, count).LimitExceeded, $"{name}: {count} tokens claimed to be more");
+            Assert.True(tok.Encode(text, false, count - 1).LimitExceeded);
+        }
+    }
+
     [Fact]
     public void Encode_HugeText_SmallLimit_DecidedFromAPrefix()
     {
