@@ -65,8 +65,9 @@ internal static class CliHelp
           --steering JSON               the API's steering object
           --steering-file FILE          the same, read from a file
           --json                        one JSON object per token, then {"steering_applied":..,"influence":..}
-          --dtype f32|bf16|f16|q8_0     weight format (as stored)
+          --dtype f32|bf16|f16|q8_0|q4  weight format (as stored)
           --threads N                   compute threads (all cores)
+          --backend NAME, --device DEV  engine backend (cpu, or torch when built) and its device
           -h, --help                    this text
         """;
 
@@ -87,23 +88,37 @@ internal static class CliHelp
     private const string Bench = """
         usage: SteerServer bench (--model DIR | --random SHAPE [--seed N]) [options]
                SteerServer bench --kernels [--threads N] [--repeat N] [--json]
+               SteerServer bench --serve URL [serving options]
 
-        Prefill (pp) and decode (tg) tokens/s of the engine, median of --repeat runs, as llama-bench prints them.
+        Prefill (pp) and decode (tg) tokens/s of the engine, median of --repeat runs, as llama-bench prints them;
+        with --serve, a serving benchmark against any OpenAI-compatible server (this one, llama-server, vLLM).
 
         options:
           --model DIR                   a Hugging Face model directory
-          --random SHAPE                a random model of a real shape: smollm2-135m, stories15m, qwen2.5-0.5b
+          --random SHAPE                a random model of a real shape (smollm2-135m, stories15m, qwen2.5-0.5b, ...)
           --seed N                      seed of the random weights and prompt (0)
-          --dtype LIST                  comma list of f32, bf16, f16, q8_0 (as stored)
+          --dtype LIST                  comma list of f32, bf16, f16, q8_0, q4 (as stored)
           --prompt-tokens N             prompt length (128)
           --gen-tokens N                tokens decoded (64)
           --batch LIST                  comma list of sequences decoded together (1)
           --threads N                   compute threads (all cores)
+          --backend NAME, --device DEV  engine backend (cpu, or torch when built) and its device
           --steering JSON               also run steered (token_spans, head_config, alpha); unsteered and steered alternate
           --repeat N                    runs per configuration (3)
+          --profile                     time the decode step's forward stages
           --json                        one JSON line per configuration
           --kernels                     the matrix products alone (GB/s, GFLOP/s)
           --best-only                   with --kernels: only the best variant
+
+        serving options (--serve URL):
+          --model NAME                  the model to request (the server's first)
+          --requests N, --concurrency N requests in all (16) and at once (8)
+          --prompt-tokens N, --gen-tokens N   per request (256, 64)
+          --long-prompt-tokens N        one long prompt arriving mid-run (0 = none)
+          --influence N, --influence-words N  concurrent Influence requests (0) of that many words (400)
+          --prompt-vocab N              token ids drawn below this (32000)
+          --server-pid PID              also report the server's memory
+          --api-key KEY, --timeout S, --no-ignore-eos, --seed N, --json
           -h, --help                    this text
         """;
 
@@ -128,8 +143,9 @@ internal static class CliHelp
           --max-heads N                 stop after N heads (a partial run)
           --no-evaluate                 skip the evaluation block
           --evaluate HEADS.json         only compare this head set with no steering and all heads
-          --dtype f32|bf16|f16|q8_0     weight format (as stored)
+          --dtype f32|bf16|f16|q8_0|q4  weight format (as stored)
           --threads N                   compute threads (all cores)
+          --backend NAME, --device DEV  engine backend (cpu, or torch when built) and its device
           -h, --help                    this text
         """;
 }

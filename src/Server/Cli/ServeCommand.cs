@@ -18,7 +18,7 @@ internal static class ServeCommand
     [
         new("model", "SteerServer:Model:Path", "DIR|ORG/NAME", "model directory, or a Hugging Face id (HF cache, downloaded if missing)"),
         new("served-model-name", "SteerServer:Model:Name", "NAME", "the model name clients send (id or directory name)"),
-        new("dtype", "SteerServer:Model:DType", "f32|bf16|f16|q8_0", "weight format (as stored)"),
+        new("dtype", "SteerServer:Model:DType", "f32|bf16|f16|q8_0|q4", "weight format (as stored)"),
         new("threads", "SteerServer:Model:Threads", "N", "compute threads (all cores)"),
         new("backend", "SteerServer:Model:Backend", "NAME", "engine backend: cpu, or torch when built (cpu)"),
         new("device", "SteerServer:Model:Device", "DEVICE", "backend device, e.g. cpu or cuda:0 (the backend's default)"),
