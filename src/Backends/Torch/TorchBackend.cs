@@ -19,6 +19,7 @@ public sealed class TorchBackend : IModelBackend
     private readonly TorchDecoder decoder;
     private readonly ScalarType type;
     private readonly Device device;
+    private readonly Func<KvCache, bool> ownsCache; // made once, not per run
     private bool disposed;
 
     internal TorchBackend(ModelConfig config, ArchitectureTraits traits, TorchWeights weights, ScalarType type, Device device)
@@ -28,6 +29,7 @@ public sealed class TorchBackend : IModelBackend
         this.type = type;
         this.device = device;
         decoder = new TorchDecoder(config, traits, weights, type, device);
+        ownsCache = cache => cache is TorchKvCache c && ReferenceEquals(c.Owner, this);
         Info = new BackendInfo("torch", device.ToString(), TorchDevices.Name(type), CanCaptureAttention: true);
         KvBytesPerPosition = 2L * config.NumHiddenLayers * config.NumKeyValueHeads * config.HeadDim * ElementSize(type);
     }
@@ -52,7 +54,9 @@ public sealed class TorchBackend : IModelBackend
     public void Run(ReadOnlySpan<BatchItem> items, Span<float> logits)
     {
         int vocab = Config.VocabSize;
-        var (rows, logitRows) = Validate(items);
+        var (allRows, allLogitRows) = BatchValidation.Check(items, Config, ownsCache);
+        if (allRows > Array.MaxLength) throw SteerException.InvalidRequest($"a step of {allRows} tokens is too large", "tokens");
+        int rows = (int)allRows, logitRows = (int)allLogitRows;
         if (logits.Length < (long)logitRows * vocab) throw new ArgumentException($"logits needs {(long)logitRows * vocab} floats, got {logits.Length}", nameof(logits));
         if (items.Length == 0) return;
 
@@ -101,39 +105,6 @@ public sealed class TorchBackend : IModelBackend
             weights.Dispose();
             decoder.Dispose();
         }
-    }
-
-    // Checks every item before anything runs; returns the step's rows and logits rows.
-    private (int Rows, int LogitRows) Validate(ReadOnlySpan<BatchItem> items)
-    {
-        long rows = 0, logitRows = 0;
-        for (int i = 0; i < items.Length; i++)
-        {
-            var it = items[i];
-            var cache = it.Cache as TorchKvCache ?? throw new ArgumentException(
-                it.Cache is null ? $"items[{i}] has no cache" : $"items[{i}]: the cache was created by another backend", nameof(items));
-            if (!ReferenceEquals(cache.Owner, this))
-                throw new ArgumentException($"items[{i}]: the KV cache was created by another model", nameof(items));
-            for (int k = 0; k < i; k++)
-                if (ReferenceEquals(items[k].Cache, cache)) throw new ArgumentException($"items[{k}] and items[{i}] use the same cache", nameof(items));
-            var tokens = it.Tokens.Span;
-            if (tokens.Length == 0) throw SteerException.InvalidRequest($"items[{i}] has no tokens", "tokens");
-            if ((long)cache.Length + tokens.Length > cache.Capacity)
-                throw SteerException.ContextLength($"{cache.Length} cached + {tokens.Length} new tokens exceed the KV cache capacity of {cache.Capacity}");
-            for (int t = 0; t < tokens.Length; t++)
-                if ((uint)tokens[t] >= (uint)Config.VocabSize)
-                    throw SteerException.InvalidRequest($"token id {tokens[t]} at index {t} is outside the vocabulary [0, {Config.VocabSize})", "prompt");
-            if (it.Offsets is { } o && (o.NumLayers != Config.NumHiddenLayers || o.NumHeads != Config.NumAttentionHeads))
-                throw new ArgumentException(
-                    $"offsets are for {o.NumLayers} layers × {o.NumHeads} heads, the model has {Config.NumHiddenLayers} × {Config.NumAttentionHeads}", nameof(items));
-            if (it.Capture is { } c && (c.NumLayers != Config.NumHiddenLayers || c.Length < cache.Length + tokens.Length))
-                throw new ArgumentException($"capture must have {Config.NumHiddenLayers} layers and length ≥ {cache.Length + tokens.Length}", nameof(items));
-            if (!Enum.IsDefined(it.Logits)) throw new ArgumentException($"items[{i}]: unknown logits mode {it.Logits}", nameof(items));
-            rows += tokens.Length;
-            logitRows += it.LogitsRows;
-        }
-        if (rows > Array.MaxLength) throw SteerException.InvalidRequest($"a step of {rows} tokens is too large", "tokens");
-        return ((int)rows, (int)logitRows);
     }
 
     private static int ElementSize(ScalarType type) => type switch

@@ -22,6 +22,7 @@ public sealed class CpuBackend : IModelBackend
     private RunState? state;
     private int[] logitsStarts = new int[16]; // per item: first logits row (reused, so a run allocates nothing)
     private int[] startLengths = new int[16]; // per item: cache length before the run, to roll back a failed one
+    private readonly Func<KvCache, bool> ownsCache; // made once: the run's validation allocates nothing
     private bool disposed;
 
     public CpuBackend(ModelConfig config, ArchitectureTraits traits, DecoderWeights weights, int? threads = null)
@@ -33,6 +34,8 @@ public sealed class CpuBackend : IModelBackend
         ownsPool = threads is not null;
         pool = threads is int t ? new KernelThreadPool(Math.Max(1, t)) : KernelThreadPool.Default;
         decoder = new Decoder(config, traits, weights, pool);
+        ownsCache = cache => cache is CpuKvCache c
+            && c.NumLayers == config.NumHiddenLayers && c.NumKvHeads == config.NumKeyValueHeads && c.HeadDim == config.HeadDim;
         Info = new BackendInfo("cpu", "cpu", DTypeNames.Name(weights.Layers[0].QProj.DType), CanCaptureAttention: true);
         KvBytesPerPosition = 2L * sizeof(float) * config.NumHiddenLayers * config.NumKeyValueHeads * config.HeadDim;
     }
@@ -55,7 +58,7 @@ public sealed class CpuBackend : IModelBackend
     public void Run(ReadOnlySpan<BatchItem> items, Span<float> logits)
     {
         int vocab = Config.VocabSize;
-        long rows = Validate(items);
+        long rows = BatchValidation.Check(items, Config, ownsCache).LogitsRows;
         if (logits.Length < rows * vocab) throw new ArgumentException($"logits needs {rows * vocab} floats, got {logits.Length}", nameof(logits));
         if (items.Length == 0) return;
 
@@ -146,37 +149,6 @@ public sealed class CpuBackend : IModelBackend
             if (items[i].Capture != null) break;
         }
         return (int)Math.Min(total, MaxChunkRows);
-    }
-
-    // Checks every item before any cache changes; returns the logits rows the run writes.
-    private long Validate(ReadOnlySpan<BatchItem> items)
-    {
-        long rows = 0;
-        for (int i = 0; i < items.Length; i++)
-        {
-            var it = items[i];
-            var cache = it.Cache as CpuKvCache ?? throw new ArgumentException(
-                it.Cache is null ? $"items[{i}] has no cache" : $"items[{i}]: the cache was created by another backend", nameof(items));
-            if (cache.NumLayers != Config.NumHiddenLayers || cache.NumKvHeads != Config.NumKeyValueHeads || cache.HeadDim != Config.HeadDim)
-                throw new ArgumentException($"items[{i}]: the KV cache was created for a different model", nameof(items));
-            for (int k = 0; k < i; k++)
-                if (ReferenceEquals(items[k].Cache, cache)) throw new ArgumentException($"items[{k}] and items[{i}] use the same cache", nameof(items));
-            var tokens = it.Tokens.Span;
-            if (tokens.Length == 0) throw SteerException.InvalidRequest($"items[{i}] has no tokens", "tokens");
-            if ((long)cache.Length + tokens.Length > cache.Capacity)
-                throw SteerException.ContextLength($"{cache.Length} cached + {tokens.Length} new tokens exceed the KV cache capacity of {cache.Capacity}");
-            for (int t = 0; t < tokens.Length; t++)
-                if ((uint)tokens[t] >= (uint)Config.VocabSize)
-                    throw SteerException.InvalidRequest($"token id {tokens[t]} at index {t} is outside the vocabulary [0, {Config.VocabSize})", "prompt");
-            if (it.Offsets is { } o && (o.NumLayers != Config.NumHiddenLayers || o.NumHeads != Config.NumAttentionHeads))
-                throw new ArgumentException(
-                    $"offsets are for {o.NumLayers} layers × {o.NumHeads} heads, the model has {Config.NumHiddenLayers} × {Config.NumAttentionHeads}", nameof(items));
-            if (it.Capture is { } c && (c.NumLayers != Config.NumHiddenLayers || c.Length < cache.Length + tokens.Length))
-                throw new ArgumentException($"capture must have {Config.NumHiddenLayers} layers and length ≥ {cache.Length + tokens.Length}", nameof(items));
-            if (!Enum.IsDefined(it.Logits)) throw new ArgumentException($"items[{i}]: unknown logits mode {it.Logits}", nameof(items));
-            rows += it.LogitsRows;
-        }
-        return rows;
     }
 
     private static CpuKvCache Cache(in BatchItem item) => (CpuKvCache)item.Cache;
