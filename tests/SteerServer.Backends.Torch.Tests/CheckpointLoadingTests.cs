@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using SteerServer.Models.Checkpoints;
 using SteerServer.Models.Inference;
 using SteerServer.Models.Kernels;
@@ -29,23 +28,7 @@ public class CheckpointLoadingTests
     public void Sharded_GivesTheSameLogitsAsTheSingleFile()
     {
         using var dir = new TempModelDir("tiny-qwen2");
-        var single = dir.File("model.safetensors");
-        var shards = new[] { new List<SafeTensorsWriter.Tensor>(), new List<SafeTensorsWriter.Tensor>() };
-        var map = new JsonObject();
-        using (var f = SafeTensorsFile.Open(single))
-            unsafe
-            {
-                int i = 0;
-                foreach (var t in f.Tensors.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
-                {
-                    int shard = i++ % 2;
-                    shards[shard].Add(new SafeTensorsWriter.Tensor(t.Name, t.DType, t.Shape, new ReadOnlySpan<byte>(f.GetPointer(t), (int)t.ByteLength).ToArray()));
-                    map[t.Name] = $"model-0000{shard + 1}-of-00002.safetensors";
-                }
-            }
-        File.Delete(single);
-        for (int s = 0; s < 2; s++) SafeTensorsWriter.Write(dir.File($"model-0000{s + 1}-of-00002.safetensors"), shards[s]);
-        File.WriteAllText(dir.File(ShardIndex.FileName), new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map }.ToJsonString());
+        dir.SplitIntoTwoShards();
 
         using var sharded = Model.Load(dir.Path, TorchModels.Options());
         Assert.Equal(LastLogits(TorchModels.Get("tiny-qwen2").Backend), LastLogits(sharded.Backend));

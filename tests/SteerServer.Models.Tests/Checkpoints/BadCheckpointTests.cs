@@ -177,23 +177,7 @@ public class BadCheckpointTests
     {
         // Split tiny-qwen2 into two shards with an index; the forward must be identical.
         using var dir = new TempModelDir();
-        var single = dir.File("model.safetensors");
-        var shards = new[] { new List<SafeTensorsWriter.Tensor>(), new List<SafeTensorsWriter.Tensor>() };
-        var map = new JsonObject();
-        using (var f = SafeTensorsFile.Open(single))
-            unsafe
-            {
-                int i = 0;
-                foreach (var t in f.Tensors.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
-                {
-                    int shard = i++ % 2;
-                    shards[shard].Add(new SafeTensorsWriter.Tensor(t.Name, t.DType, t.Shape, new ReadOnlySpan<byte>(f.GetPointer(t), (int)t.ByteLength).ToArray()));
-                    map[t.Name] = $"model-0000{shard + 1}-of-00002.safetensors";
-                }
-            }
-        File.Delete(single);
-        for (int s = 0; s < 2; s++) SafeTensorsWriter.Write(dir.File($"model-0000{s + 1}-of-00002.safetensors"), shards[s]);
-        File.WriteAllText(dir.File(ShardIndex.FileName), new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map }.ToJsonString());
+        dir.SplitIntoTwoShards();
 
         using var sharded = Model.Load(dir.Path);
         var reference = Tests.Inference.ModelCache.Get("tiny-qwen2").Backend;
