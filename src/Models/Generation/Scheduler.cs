@@ -199,6 +199,7 @@ public sealed class Scheduler
 
         int n = 0, budget = StepTokens(), arena = 0, rows = 0;
         long kv = KvTokensUsed;
+        bool captured = false; // one capture pass per step: a capture runs as a forward of its own (the weights read again)
         for (int pass = 0; pass < 2; pass++)
             for (int i = 0; i < active.Count; i++)
             {
@@ -207,6 +208,7 @@ public sealed class Scheduler
                 int pending = w.Pending;
                 bool decode = pending == 1 && w.Computed > 0;
                 if (pending == 0 || decode != (pass == 0) || (!decode && budget <= 0)) continue; // decode tokens are never held back
+                if (w.Pass != null && captured) continue;
                 int prompt = w.PromptLength;
                 int chunk = decode ? 1 : Math.Min(pending, budget);
                 if (w.Computed < prompt) chunk = Math.Min(chunk, prompt - w.Computed); // prompt rows and generated rows differ in steering
@@ -223,6 +225,7 @@ public sealed class Scheduler
                     last && w.Pass == null ? LogitsMode.Last : LogitsMode.None, w.Capture);
                 itemWork[n] = w;
                 itemRows[n] = rows;
+                captured |= w.Pass != null;
                 if (items[n].Logits == LogitsMode.Last) rows++;
                 n++;
                 arena += chunk;

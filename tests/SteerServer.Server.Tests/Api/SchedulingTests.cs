@@ -85,6 +85,7 @@ public sealed class SchedulingTests
         {
             ["SteerServer:Queue:MaxBatch"] = "8",
             ["SteerServer:Queue:MaxStepTokens"] = "8",
+            ["SteerServer:Queue:TargetStepMs"] = "0", // a fixed budget (the step target would give prompts at least 16 tokens)
         });
         var streams = new List<Task<List<string>>>();
         for (int i = 0; i < 7; i++)

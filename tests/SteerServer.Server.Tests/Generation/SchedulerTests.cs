@@ -227,6 +227,21 @@ public sealed class SchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task CapturePasses_OnePerStep()
+    {
+        var s = new Scheduler(model.Backend, 4, 4096, 512);
+        var a = new CapturePass(Prompt(50, 20), null, default);
+        var b = new CapturePass(Prompt(40, 21), null, default);
+        s.Add(a);
+        s.Add(b);
+        s.Step();
+        Assert.Equal(50, s.PromptTokensComputed); // b waits: each capture is a forward of its own
+        s.Step();
+        Assert.Equal(90, s.PromptTokensComputed);
+        await Task.WhenAll(a.Completion, b.Completion);
+    }
+
+    [Fact]
     public void CancelledCapturePass_EndsCancelled()
     {
         using var cts = new CancellationTokenSource();
