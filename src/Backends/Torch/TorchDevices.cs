@@ -17,7 +17,8 @@ internal static class TorchDevices
         int index = 0;
         if (text != "cuda" && !(text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text.AsSpan(5), out index) && index >= 0))
             throw SteerException.InvalidRequest($"--device must be cpu, cuda or cuda:N, got '{name}'", "device");
-        if (!cuda.is_available())
+        // The CUDA build loads its CUDA libraries on request; on the CPU build this just reports false.
+        if (!TryInitializeDeviceType(DeviceType.CUDA) || !cuda.is_available())
             throw SteerException.InvalidRequest(
                 $"--device {text}: libtorch sees no CUDA device (this build carries libtorch-cpu unless built with -p:TorchRuntime=cuda; " +
                 "see README, 'Running on a GPU')", "device");
