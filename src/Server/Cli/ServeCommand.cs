@@ -29,7 +29,7 @@ internal static class ServeCommand
         new("queue-length", "SteerServer:Queue:MaxQueue", "N", "waiting requests before 429 (64)"),
         new("max-kv-tokens", "SteerServer:Queue:MaxKvTokens", "N", "KV positions running sequences hold, taken on use (max batch × context)"),
         new("max-step-tokens", "SteerServer:Queue:MaxStepTokens", "N", "most tokens one scheduler step runs: decode first, then prompt chunks (256)"),
-        new("step-target-ms", "SteerServer:Queue:TargetStepMs", "MS", "step length the token budget aims at while streams decode; 0 = always the most (500)"),
+        new("step-target-ms", "SteerServer:Queue:TargetStepMs", "MS", "step length the token budget aims at while streams decode; 0 = always the most (400)"),
         new("influence-memory-mb", "SteerServer:Queue:InfluenceMemoryMb", "MB", "attention capture memory for Influence requests"),
         new("request-timeout", "SteerServer:Queue:RequestTimeoutSeconds", "S", "per request, queued + generating (600)"),
         new("drain-timeout", "SteerServer:Queue:DrainTimeoutSeconds", "S", "on shutdown, running requests get this long (30)"),

@@ -28,7 +28,7 @@ public sealed class QueueOptions
     /// measured cost per token so that running streams see a token about this often, however fast or loaded the
     /// machine is (up to MaxStepTokens). 0 = always fill MaxStepTokens.
     /// </summary>
-    public int TargetStepMs { get; set; } = 500;
+    public int TargetStepMs { get; set; } = 400;
 
     /// <summary>
     /// Memory for Influence passes (layers × prompt² attention values each), queued and running together, in MiB.
