@@ -111,9 +111,16 @@ public sealed class SchedulingTests
         }
         for (int i = 0; i < 200 && await server.MetricAsync("steerserver_cancelled_requests_total") < 1; i++) await Task.Delay(25, Ct.Token);
         Assert.Equal(1, await server.MetricAsync("steerserver_cancelled_requests_total"));
-        // The handler counts the cancellation; the worker drops the sequence at its next step (a few ms later).
-        await Task.Delay(300, Ct.Token);
+        // The handler counts the cancellation; the worker drops the sequence at its next step (a few ms later, longer on
+        // a loaded machine): wait until the count holds still over 300 ms. A prefill that goes on never holds still.
         double computed = await server.MetricAsync("steerserver_prompt_tokens_computed_total") - streamPrompts;
+        for (int i = 0; i < 40; i++)
+        {
+            await Task.Delay(300, Ct.Token);
+            double now = await server.MetricAsync("steerserver_prompt_tokens_computed_total") - streamPrompts;
+            if (now == computed) break;
+            computed = now;
+        }
         await Task.WhenAll(streams); // the others run to the end, with nothing more spent on the abandoned prompt
         Assert.Equal(computed, await server.MetricAsync("steerserver_prompt_tokens_computed_total") - streamPrompts);
         Assert.InRange(computed, 1, promptTokens - 1); // it stopped inside the prompt
