@@ -91,10 +91,10 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             if (TN.Value > 4) { a4 = Last(last, xc + 4 * k, a4); a5 = Last(last, xc + 5 * k, a5); a6 = Last(last, xc + 6 * k, a6); a7 = Last(last, xc + 7 * k, a7); }
             if (TN.Value > 8) { a8 = Last(last, xc + 8 * k, a8); a9 = Last(last, xc + 9 * k, a9); a10 = Last(last, xc + 10 * k, a10); a11 = Last(last, xc + 11 * k, a11); }
         }
-        Store(a0, y, valid);
-        if (TN.Value > 1) { Store(a1, y + ldy, valid); Store(a2, y + 2 * ldy, valid); Store(a3, y + 3 * ldy, valid); }
-        if (TN.Value > 4) { Store(a4, y + 4 * ldy, valid); Store(a5, y + 5 * ldy, valid); Store(a6, y + 6 * ldy, valid); Store(a7, y + 7 * ldy, valid); }
-        if (TN.Value > 8) { Store(a8, y + 8 * ldy, valid); Store(a9, y + 9 * ldy, valid); Store(a10, y + 10 * ldy, valid); Store(a11, y + 11 * ldy, valid); }
+        PanelStore.Store(a0, y, valid);
+        if (TN.Value > 1) { PanelStore.Store(a1, y + ldy, valid); PanelStore.Store(a2, y + 2 * ldy, valid); PanelStore.Store(a3, y + 3 * ldy, valid); }
+        if (TN.Value > 4) { PanelStore.Store(a4, y + 4 * ldy, valid); PanelStore.Store(a5, y + 5 * ldy, valid); PanelStore.Store(a6, y + 6 * ldy, valid); PanelStore.Store(a7, y + 7 * ldy, valid); }
+        if (TN.Value > 8) { PanelStore.Store(a8, y + 8 * ldy, valid); PanelStore.Store(a9, y + 9 * ldy, valid); PanelStore.Store(a10, y + 10 * ldy, valid); PanelStore.Store(a11, y + 11 * ldy, valid); }
     }
 
     /// <summary>Columns c and c+1 of one input, in that order: <c>a + even·x[c] + odd·x[c+1]</c>.</summary>
@@ -106,13 +106,6 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     private static Vector512<float> Last(Vector512<float> column, float* xc, Vector512<float> a) =>
         Vector512.FusedMultiplyAdd(column, Vector512.Create(xc[0]), a);
 
-    /// <summary>The first <paramref name="valid"/> lanes (all but in a last, zero-padded panel).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> v, float* y, int valid)
-    {
-        if (valid == Lanes) { v.Store(y); return; }
-        for (int j = 0; j < valid; j++) y[j] = v.GetElement(j);
-    }
 
     // ---------------------------------------------------------------- Vector256: two half-panel vectors per column
 
@@ -162,8 +155,8 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
                 l3 = Last(lastLo, xc + 3 * k, l3); h3 = Last(lastHi, xc + 3 * k, h3);
             }
         }
-        Store(l0, h0, y, valid);
-        if (TN.Value > 1) { Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid); }
+        PanelStore.Store(l0, h0, y, valid);
+        if (TN.Value > 1) { PanelStore.Store(l1, h1, y + ldy, valid); PanelStore.Store(l2, h2, y + 2 * ldy, valid); PanelStore.Store(l3, h3, y + 3 * ldy, valid); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -174,12 +167,6 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     private static Vector256<float> Last(Vector256<float> column, float* xc, Vector256<float> a) =>
         Vector256.FusedMultiplyAdd(column, Vector256.Create(xc[0]), a);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> lo, Vector256<float> hi, float* y, int valid)
-    {
-        if (valid == Lanes) { lo.Store(y); hi.Store(y + 8); return; }
-        for (int j = 0; j < valid; j++) y[j] = j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8);
-    }
 
     // ---------------------------------------------------------------- scalar reference (same chains, lane by lane)
 

@@ -297,14 +297,14 @@ internal static unsafe class MatMulQ4
             if (m > 6) f6 = Finish512(a6, d, dmin, mins, pairs, sums + 6 * ks, dx[6 * supers], f6);
             if (m > 7) f7 = Finish512(a7, d, dmin, mins, pairs, sums + 7 * ks, dx[7 * supers], f7);
         }
-        Store(f0, y, valid);
-        if (m > 1) Store(f1, y + ldy, valid);
-        if (m > 2) Store(f2, y + 2 * ldy, valid);
-        if (m > 3) Store(f3, y + 3 * ldy, valid);
-        if (m > 4) Store(f4, y + 4 * ldy, valid);
-        if (m > 5) Store(f5, y + 5 * ldy, valid);
-        if (m > 6) Store(f6, y + 6 * ldy, valid);
-        if (m > 7) Store(f7, y + 7 * ldy, valid);
+        PanelStore.Store(f0, y, valid);
+        if (m > 1) PanelStore.Store(f1, y + ldy, valid);
+        if (m > 2) PanelStore.Store(f2, y + 2 * ldy, valid);
+        if (m > 3) PanelStore.Store(f3, y + 3 * ldy, valid);
+        if (m > 4) PanelStore.Store(f4, y + 4 * ldy, valid);
+        if (m > 5) PanelStore.Store(f5, y + 5 * ldy, valid);
+        if (m > 6) PanelStore.Store(f6, y + 6 * ldy, valid);
+        if (m > 7) PanelStore.Store(f7, y + 7 * ldy, valid);
     }
 
     /// <summary>f + acc · (d · dx) − (Σ mins · sums) · (dmin · dx): one super-block of one input.</summary>
@@ -325,12 +325,6 @@ internal static unsafe class MatMulQ4
     private static Vector512<float> Scales512(byte* p) =>
         Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load((ushort*)p).ToVector512Unsafe()), 16).AsSingle();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> v, float* y, int valid)
-    {
-        if (valid == Lanes) { v.Store(y); return; }
-        for (int j = 0; j < valid; j++) y[j] = v.GetElement(j);
-    }
 
     // ---------------------------------------------------------------- Vector256 (AVX2): rows 0-7 and 8-15 as two halves
 
@@ -412,10 +406,10 @@ internal static unsafe class MatMulQ4
             if (m > 2) f2 = Finish256(a2, d, dmin, mins, pairs, sums + 2 * ks, dx[2 * supers], f2);
             if (m > 3) f3 = Finish256(a3, d, dmin, mins, pairs, sums + 3 * ks, dx[3 * supers], f3);
         }
-        Store(f0, y, valid);
-        if (m > 1) Store(f1, y + ldy, valid);
-        if (m > 2) Store(f2, y + 2 * ldy, valid);
-        if (m > 3) Store(f3, y + 3 * ldy, valid);
+        PanelStore.Store(f0, y, valid);
+        if (m > 1) PanelStore.Store(f1, y + ldy, valid);
+        if (m > 2) PanelStore.Store(f2, y + 2 * ldy, valid);
+        if (m > 3) PanelStore.Store(f3, y + 3 * ldy, valid);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -434,12 +428,6 @@ internal static unsafe class MatMulQ4
     private static Vector256<float> Scales256(byte* p) =>
         Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load((ushort*)p).ToVector256Unsafe()), 16).AsSingle();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> v, float* y, int valid)
-    {
-        if (valid == 8) { v.Store(y); return; }
-        for (int j = 0; j < valid; j++) y[j] = v.GetElement(j);
-    }
 
     // ---------------------------------------------------------------- scalar reference (same sums, lane by lane)
 

@@ -89,7 +89,7 @@ internal static unsafe class MatMulQ8_0
             switch (n - i)
             {
                 case 0: break;
-                case 1: Store(Tile1_512(wp, blocks, xi, di), yi, valid); break;
+                case 1: PanelStore.Store(Tile1_512(wp, blocks, xi, di), yi, valid); break;
                 case 2: Tile512<Count2>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
                 case 3: Tile512<Count3>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
                 case 4: Tile512<Count4>(wp, blocks, xi, di, yi, rows, valid, prefetch); break;
@@ -184,17 +184,17 @@ internal static unsafe class MatMulQ8_0
             if (m > 10) f10 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a10), dw * Vector512.Create(d[10 * blocks]), f10);
             if (m > 11) f11 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(a11), dw * Vector512.Create(d[11 * blocks]), f11);
         }
-        Store(f0, y, valid); Store(f1, y + ldy, valid);
-        if (m > 2) Store(f2, y + 2 * ldy, valid);
-        if (m > 3) Store(f3, y + 3 * ldy, valid);
-        if (m > 4) Store(f4, y + 4 * ldy, valid);
-        if (m > 5) Store(f5, y + 5 * ldy, valid);
-        if (m > 6) Store(f6, y + 6 * ldy, valid);
-        if (m > 7) Store(f7, y + 7 * ldy, valid);
-        if (m > 8) Store(f8, y + 8 * ldy, valid);
-        if (m > 9) Store(f9, y + 9 * ldy, valid);
-        if (m > 10) Store(f10, y + 10 * ldy, valid);
-        if (m > 11) Store(f11, y + 11 * ldy, valid);
+        PanelStore.Store(f0, y, valid); PanelStore.Store(f1, y + ldy, valid);
+        if (m > 2) PanelStore.Store(f2, y + 2 * ldy, valid);
+        if (m > 3) PanelStore.Store(f3, y + 3 * ldy, valid);
+        if (m > 4) PanelStore.Store(f4, y + 4 * ldy, valid);
+        if (m > 5) PanelStore.Store(f5, y + 5 * ldy, valid);
+        if (m > 6) PanelStore.Store(f6, y + 6 * ldy, valid);
+        if (m > 7) PanelStore.Store(f7, y + 7 * ldy, valid);
+        if (m > 8) PanelStore.Store(f8, y + 8 * ldy, valid);
+        if (m > 9) PanelStore.Store(f9, y + 9 * ldy, valid);
+        if (m > 10) PanelStore.Store(f10, y + 10 * ldy, valid);
+        if (m > 11) PanelStore.Store(f11, y + 11 * ldy, valid);
     }
 
     /// <summary>The 16 rows' scales of a block (bf16 → f32: widen and shift).</summary>
@@ -209,13 +209,6 @@ internal static unsafe class MatMulQ8_0
         for (int l = 0; l < BlockBytes; l += 64) Sse.Prefetch0(p + l);
     }
 
-    /// <summary>The first <paramref name="valid"/> lanes (all but in a last, zero-padded panel).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> v, float* y, int valid)
-    {
-        if (valid == Lanes) { v.Store(y); return; }
-        for (int j = 0; j < valid; j++) y[j] = v.GetElement(j);
-    }
 
     // ---------------------------------------------------------------- Vector256 (AVX2): each step as two halves of 8 rows
 
@@ -260,7 +253,7 @@ internal static unsafe class MatMulQ8_0
             lo = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al), Scales256(wb, 0) * dx, lo);
             hi = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah), Scales256(wb, 1) * dx, hi);
         }
-        Store(lo, hi, y, valid);
+        PanelStore.Store(lo, hi, y, valid);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -294,7 +287,7 @@ internal static unsafe class MatMulQ8_0
             dx = Vector256.Create(d[3 * blocks]);
             l3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(al3), dl * dx, l3); h3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(ah3), dh * dx, h3);
         }
-        Store(l0, h0, y, valid); Store(l1, h1, y + ldy, valid); Store(l2, h2, y + 2 * ldy, valid); Store(l3, h3, y + 3 * ldy, valid);
+        PanelStore.Store(l0, h0, y, valid); PanelStore.Store(l1, h1, y + ldy, valid); PanelStore.Store(l2, h2, y + 2 * ldy, valid); PanelStore.Store(l3, h3, y + 3 * ldy, valid);
     }
 
     /// <summary>Scales of rows 8h … 8h+7 of a block.</summary>
@@ -302,12 +295,6 @@ internal static unsafe class MatMulQ8_0
     private static Vector256<float> Scales256(byte* wb, int h) =>
         Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load((ushort*)(wb + Lanes * Block) + 8 * h).ToVector256Unsafe()), 16).AsSingle();
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> lo, Vector256<float> hi, float* y, int valid)
-    {
-        if (valid == Lanes) { lo.Store(y); hi.Store(y + 8); return; }
-        for (int j = 0; j < valid; j++) y[j] = j < 8 ? lo.GetElement(j) : hi.GetElement(j - 8);
-    }
 
     // ---------------------------------------------------------------- scalar reference (same sums, lane by lane)
 
