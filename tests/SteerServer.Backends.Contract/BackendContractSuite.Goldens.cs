@@ -103,18 +103,9 @@ public abstract partial class BackendContractSuite
         CheckGreedy(c.GetProperty("greedy"), ids, stepLogits, caseName);
     }
 
-    public static TheoryData<string, string, double> InfluenceCases()
-    {
-        var data = new TheoryData<string, string, double>();
-        foreach (var model in new[] { "stories260K", "tiny-qwen2" })
-            foreach (var metric in new[] { "influence", "rollout" })
-                foreach (var delta in new[] { 0.0, 1.0 }) data.Add(model, metric, delta);
-        return data;
-    }
-
     /// <summary>Influence and Rollout of golden/influence's span, from the backend's attention capture (1e-4).</summary>
     [Theory]
-    [MemberData(nameof(InfluenceCases))]
+    [MemberData(nameof(GoldenCases.Influence), MemberType = typeof(GoldenCases))]
     public void Influence_OfTheGoldenSpan_MatchesGolden(string model, string metric, double deltaInfluence)
     {
         var backend = Backend(model);

@@ -15,15 +15,6 @@ public class SteeredGoldenTests
 {
     public static TheoryData<string, string> Cases() => GoldenOffsetsTests.Cases();
 
-    public static TheoryData<string, string, double> InfluenceCases()
-    {
-        var data = new TheoryData<string, string, double>();
-        foreach (var model in new[] { "stories260K", "tiny-qwen2" })
-            foreach (var metric in new[] { "influence", "rollout" })
-                foreach (var delta in new[] { 0.0, 1.0 }) data.Add(model, metric, delta);
-        return data;
-    }
-
     [Theory]
     [MemberData(nameof(Cases))]
     public void Generate_GoldenCaseAsRequest_MatchesSteeredGolden(string model, string caseName)
@@ -65,7 +56,7 @@ public class SteeredGoldenTests
     }
 
     [Theory]
-    [MemberData(nameof(InfluenceCases))]
+    [MemberData(nameof(GoldenCases.Influence), MemberType = typeof(GoldenCases))]
     public void Influence_TaggedSpan_MatchesGolden(string model, string metric, double deltaInfluence)
     {
         var golden = SteeringGolden.Load("influence", model);
