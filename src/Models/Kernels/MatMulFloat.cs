@@ -43,7 +43,23 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     private static void Panels512(byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
     {
         nint panelBytes = PanelBytes(cols);
-        for (int p = p0; p < p1; p++)
+        int p = p0;
+        if (n < 4)
+        {
+            // Decode: a single input gives each panel one FMA chain, which waits on the FMA latency (4 cycles) twice per
+            // column pair and streams only about 20 GB/s per core. Four whole panels side by side are four independent
+            // chains; each chain is unchanged, so the bits are too.
+            for (; p + 4 <= p1 && (p + 4) * Lanes <= rows; p += 4)
+            {
+                switch (n)
+                {
+                    case 1: Tile512Panels4<Count1>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
+                    case 2: Tile512Panels4<Count2>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
+                    default: Tile512Panels4<Count3>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
+                }
+            }
+        }
+        for (; p < p1; p++)
         {
             byte* wp = w + p * panelBytes;
             int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
@@ -95,6 +111,42 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
         if (TN.Value > 1) { PanelStore.Store(a1, y + ldy, valid); PanelStore.Store(a2, y + 2 * ldy, valid); PanelStore.Store(a3, y + 3 * ldy, valid); }
         if (TN.Value > 4) { PanelStore.Store(a4, y + 4 * ldy, valid); PanelStore.Store(a5, y + 5 * ldy, valid); PanelStore.Store(a6, y + 6 * ldy, valid); PanelStore.Store(a7, y + 7 * ldy, valid); }
         if (TN.Value > 8) { PanelStore.Store(a8, y + 8 * ldy, valid); PanelStore.Store(a9, y + 9 * ldy, valid); PanelStore.Store(a10, y + 10 * ldy, valid); PanelStore.Store(a11, y + 11 * ldy, valid); }
+    }
+
+    /// <summary>Four whole panels against 1–3 inputs: one accumulator per (panel, input), the same chains as <see cref="Tile512{TN}"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // inlined, Panels512 grows past the locals the JIT keeps in registers
+    private static void Tile512Panels4<TN>(byte* wp, nint panelBytes, int cols, float* x, float* y, int ldy) where TN : struct, ICount
+    {
+        nint k = cols;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default;
+        Vector512<float> b2 = default, b3 = default, c0 = default, c1 = default, c2 = default, c3 = default;
+        byte* w1 = wp + panelBytes, w2 = w1 + panelBytes, w3 = w2 + panelBytes;
+        nint pairs = cols >> 1;
+        for (nint p = 0; p < pairs; p++)
+        {
+            float* xc = x + 2 * p;
+            TLoad.Load512(wp, p, out var e0, out var o0);
+            TLoad.Load512(w1, p, out var e1, out var o1);
+            TLoad.Load512(w2, p, out var e2, out var o2);
+            TLoad.Load512(w3, p, out var e3, out var o3);
+            a0 = Step(e0, o0, xc, a0); a1 = Step(e1, o1, xc, a1); a2 = Step(e2, o2, xc, a2); a3 = Step(e3, o3, xc, a3);
+            if (TN.Value > 1) { b0 = Step(e0, o0, xc + k, b0); b1 = Step(e1, o1, xc + k, b1); b2 = Step(e2, o2, xc + k, b2); b3 = Step(e3, o3, xc + k, b3); }
+            if (TN.Value > 2) { c0 = Step(e0, o0, xc + 2 * k, c0); c1 = Step(e1, o1, xc + 2 * k, c1); c2 = Step(e2, o2, xc + 2 * k, c2); c3 = Step(e3, o3, xc + 2 * k, c3); }
+        }
+        if ((cols & 1) != 0)
+        {
+            float* xc = x + cols - 1;
+            TLoad.Load512(wp, pairs, out var l0, out _);
+            TLoad.Load512(w1, pairs, out var l1, out _);
+            TLoad.Load512(w2, pairs, out var l2, out _);
+            TLoad.Load512(w3, pairs, out var l3, out _);
+            a0 = Last(l0, xc, a0); a1 = Last(l1, xc, a1); a2 = Last(l2, xc, a2); a3 = Last(l3, xc, a3);
+            if (TN.Value > 1) { b0 = Last(l0, xc + k, b0); b1 = Last(l1, xc + k, b1); b2 = Last(l2, xc + k, b2); b3 = Last(l3, xc + k, b3); }
+            if (TN.Value > 2) { c0 = Last(l0, xc + 2 * k, c0); c1 = Last(l1, xc + 2 * k, c1); c2 = Last(l2, xc + 2 * k, c2); c3 = Last(l3, xc + 2 * k, c3); }
+        }
+        a0.Store(y); a1.Store(y + Lanes); a2.Store(y + 2 * Lanes); a3.Store(y + 3 * Lanes);
+        if (TN.Value > 1) { y += ldy; b0.Store(y); b1.Store(y + Lanes); b2.Store(y + 2 * Lanes); b3.Store(y + 3 * Lanes); }
+        if (TN.Value > 2) { y += ldy; c0.Store(y); c1.Store(y + Lanes); c2.Store(y + 2 * Lanes); c3.Store(y + 3 * Lanes); }
     }
 
     /// <summary>Columns c and c+1 of one input, in that order: <c>a + even·x[c] + odd·x[c+1]</c>.</summary>

@@ -6,7 +6,8 @@ namespace SteerServer.Server.Cli;
 
 /// <summary>
 /// <c>bench --kernels</c>: the matrix products alone, every dtype and kernel width side by side. Decode shape:
-/// the smollm2-135m lm_head (49152 × 576) against 1 and 8 inputs, reported as GB/s of weights streamed;
+/// the smollm2-135m lm_head (49152 × 576) against 1 and 8 inputs, reported as GB/s of weights streamed, and a
+/// gate_proj (1536 × 576) against 1 input, whose weights stay in L2: memory bound versus compute bound;
 /// prefill shape: gate_proj (1536 × 576) against 128 inputs, reported as GFLOP/s. Median of the repeats.
 /// </summary>
 internal static class KernelBench
@@ -20,6 +21,7 @@ internal static class KernelBench
         {
             ("decode lm_head", 49152, 576, 1),
             ("decode lm_head", 49152, 576, 8),
+            ("decode in L2", 1536, 576, 1), // the kernel's own speed: the same product with weights that stay in cache
             ("prefill q/o", 576, 576, 128),
             ("prefill k/v", 192, 576, 128),
             ("prefill gate", 1536, 576, 128),

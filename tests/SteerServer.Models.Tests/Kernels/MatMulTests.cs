@@ -125,6 +125,27 @@ public class MatMulTests
     }
 
     [Theory]
+    [MemberData(nameof(FloatCases))]
+    public void MatMul_FloatDTypes_VectorMatchesScalarBitForBit(DType dtype, KernelVariant variant)
+    {
+        // One FMA chain per (row, input) in column order, whether a panel is computed alone, four side by side
+        // (decode) or against a tile of inputs (prefill): every width gives the scalar path's bits.
+        var rng = new Random(6);
+        using var pool = new KernelThreadPool(2);
+        foreach (int cols in new[] { 1, 2, 33, 96, 131 })
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 9, 13, 21 })
+        {
+            int rows = 16 * 9 + 5; // two groups of four panels, a lone full one and a padded one
+            var w = WeightPacker.Pack(WeightMatrix.FromArray(RandomArray(rng, rows * cols, 1f), rows, cols), dtype);
+            var x = RandomArray(rng, n * cols, 1f);
+            var y = RunPadded(w, x, n, pool, variant);
+            var yScalar = RunPadded(w, x, n, pool, KernelVariant.Scalar);
+            for (int k = 0; k < y.Length; k++)
+                Assert.True(y[k].Equals(yScalar[k]), $"{dtype} {variant} cols={cols} n={n} y[{k}]={y[k]} scalar={yScalar[k]}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Variants))]
     public void MatMul_Q8_0_VectorMatchesScalarInt8Reference(KernelVariant variant)
     {
