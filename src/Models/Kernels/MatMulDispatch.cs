@@ -49,6 +49,11 @@ internal static unsafe class MatMulDispatch
                 for (int i = 0; i < n; i++)
                     Quantize.RowQ8_K(px + (long)i * cols, cols, job.XQ8 + (long)i * cols, job.XD + (long)i * supers, job.XS + (long)i * stride, job.Variant);
             }
+            else if (job.DType is DType.F32 or DType.BF16 or DType.F16 && PackedInputs.Packs(job.Variant, n))
+            {
+                job.XPacked = ActivationScratch.Get(0, 0, 0, PackedInputs.FloatLength(cols, n)).Inputs;
+                PackedInputs.PackFloats(px, cols, n, job.XPacked, pool);
+            }
             else if (job.DType == DType.Q8_0)
             {
                 // Quantise the activations once (int8 values held in int16, one scale per block); every panel reads them.
@@ -56,8 +61,16 @@ internal static unsafe class MatMulDispatch
                 var scratch = ActivationScratch.Get((long)n * cols, (long)n * blocks, 0);
                 job.XQ = scratch.Q;
                 job.XD = scratch.D;
-                for (int i = 0; i < n; i++)
-                    Quantize.RowQ8_0To16(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
+                if (PackedInputs.Packs(job.Variant, n))
+                {
+                    job.XQPacked = ActivationScratch.Get((long)n * cols, (long)n * blocks, 0, (long)n * cols / 2).Inputs;
+                    PackedInputs.QuantizeAndPackQ8(px, cols, n, job.XQ, job.XD, (short*)job.XQPacked, job.Variant, pool);
+                }
+                else
+                {
+                    for (int i = 0; i < n; i++)
+                        Quantize.RowQ8_0To16(px + (long)i * cols, cols, job.XQ + (long)i * cols, job.XD + (long)i * blocks, job.Variant);
+                }
             }
             pool.Run(&RunItems, &job, items, ChunkItems(job.DType, cols, items, n, pool.ThreadCount));
         }
@@ -98,11 +111,11 @@ internal static unsafe class MatMulDispatch
     {
         switch (job.DType)
         {
-            case DType.F32: MatMulFloat<MatMulF32>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
-            case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
-            case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, part.W, job.Cols, job.X, part.Y, part.Rows, start, end, job.N); break;
+            case DType.F32: MatMulFloat<MatMulF32>.Panels(job.Variant, part.W, job.Cols, job.X, job.XPacked, part.Y, part.Rows, start, end, job.N); break;
+            case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, part.W, job.Cols, job.X, job.XPacked, part.Y, part.Rows, start, end, job.N); break;
+            case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, part.W, job.Cols, job.X, job.XPacked, part.Y, part.Rows, start, end, job.N); break;
             case DType.Q8_0:
-                MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, job.XD, part.Y, part.Rows, start, end, job.N);
+                MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, (short*)job.XQPacked, job.XD, part.Y, part.Rows, start, end, job.N);
                 break;
             case DType.Q4:
                 MatMulQ4.Panels(job.Variant, part.W, job.Cols, job.XQ8, job.XD, job.XS, part.Y, part.Rows, start, end, job.N);
@@ -132,6 +145,8 @@ internal static unsafe class MatMulDispatch
         public sbyte* XQ8;  // q4 activations (int8)
         public short* XS;   // q4 activation sums per 32
         public float* X;
+        public float* XPacked; // float inputs re-laid for the prefill tiles, or null
+        public float* XQPacked; // q8_0 activations re-laid likewise (int16 pairs in a float array), or null
         public int Cols, N;
         public DType DType;
         public KernelVariant Variant;

@@ -24,11 +24,12 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     private const int Lanes = WeightMatrix.PanelRows;
 
     /// <summary>Panels [p0, p1) of y <c>[n, rows]</c> for inputs x <c>[n, cols]</c>.</summary>
-    public static void Panels(KernelVariant variant, byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
+    /// <param name="packed">The same inputs laid out by <see cref="PackedInputs.PackFloats"/> (only Vector512 reads them; for one input, null).</param>
+    public static void Panels(KernelVariant variant, byte* w, int cols, float* x, float* packed, float* y, int rows, int p0, int p1, int n)
     {
         switch (variant)
         {
-            case KernelVariant.V512: Panels512(w, cols, x, y, rows, p0, p1, n); break;
+            case KernelVariant.V512: Panels512(w, cols, x, packed, y, rows, p0, p1, n); break;
             case KernelVariant.V256: Panels256(w, cols, x, y, rows, p0, p1, n); break;
             default: PanelsScalar(w, cols, x, y, rows, p0, p1, n); break;
         }
@@ -40,9 +41,11 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     // ---------------------------------------------------------------- Vector512: one vector per panel column
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
-    private static void Panels512(byte* w, int cols, float* x, float* y, int rows, int p0, int p1, int n)
+    private static void Panels512(byte* w, int cols, float* x, float* packed, float* y, int rows, int p0, int p1, int n)
     {
         nint panelBytes = PanelBytes(cols);
+        nint pairs = (cols + 1) >> 1;
+        if (n == 1) packed = x; // one input packed is the input itself
         int p = p0;
         if (n < 4)
         {
@@ -53,9 +56,9 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             {
                 switch (n)
                 {
-                    case 1: Tile512Panels4<Count1>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
-                    case 2: Tile512Panels4<Count2>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
-                    default: Tile512Panels4<Count3>(w + p * panelBytes, panelBytes, cols, x, y + p * Lanes, rows); break;
+                    case 1: Tile512Panels4<Count1>(w + p * panelBytes, panelBytes, cols, packed, y + p * Lanes, rows); break;
+                    case 2: Tile512Panels4<Count2>(w + p * panelBytes, panelBytes, cols, packed, y + p * Lanes, rows); break;
+                    default: Tile512Panels4<Count3>(w + p * panelBytes, panelBytes, cols, packed, y + p * Lanes, rows); break;
                 }
             }
         }
@@ -67,18 +70,26 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
             // hides the memory stream on its own (the q8_0 kernel measured +35 % for 8 inputs). One or four inputs
             // stream fast enough for the hardware prefetcher alone.
             byte* next = n >= 8 && p + 1 < p1 ? wp + panelBytes : null;
-            int i = 0;
-            for (; i + 12 <= n; i += 12, next = null) Tile512<Count12>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next);
-            if (i + 8 <= n) { Tile512<Count8>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, next); i += 8; }
-            if (i + 4 <= n) { Tile512<Count4>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null); i += 4; }
-            for (; i < n; i++) Tile512<Count1>(wp, cols, x + (nint)i * cols, y + (nint)i * rows + r, rows, valid, null);
+            for (int i0 = 0; i0 < n; i0 += PackedInputs.Group, next = null)
+            {
+                // A group of m inputs: 12, 8, 4 and 1 at a time.
+                int m = Math.Min(PackedInputs.Group, n - i0), i = 0;
+                float* xg = packed + i0 * 2 * pairs;
+                float* yg = y + (nint)i0 * rows + r;
+                nint xPair = 2 * m;
+                if (m == 12) { Tile512<Count12>(wp, cols, xg, xPair, yg, rows, valid, next); continue; }
+                if (i + 8 <= m) { Tile512<Count8>(wp, cols, xg, xPair, yg, rows, valid, next); i += 8; }
+                if (i + 4 <= m) { Tile512<Count4>(wp, cols, xg + 2 * i, xPair, yg + (nint)i * rows, rows, valid, null); i += 4; }
+                for (; i < m; i++) Tile512<Count1>(wp, cols, xg + 2 * i, xPair, yg + (nint)i * rows, rows, valid, null);
+            }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile512<TN>(byte* wp, int cols, float* x, float* y, int ldy, int valid, byte* prefetch) where TN : struct, ICount
+    /// <summary>One panel against 1–12 packed inputs: input t's column pair p at <c>x[p·xPair + 2t]</c>.</summary>
+    private static void Tile512<TN>(byte* wp, int cols, float* x, nint xPair, float* y, int ldy, int valid, byte* prefetch) where TN : struct, ICount
     {
-        nint k = cols; // x row stride
+        const int k = 2;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         Vector512<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
         nint pairs = cols >> 1;
@@ -91,7 +102,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
                 if (TLoad.ElementBytes == 4) Sse.Prefetch0(prefetch + p * pairBytes * 2 + 64);
             }
             TLoad.Load512(wp, p, out var even, out var odd);
-            float* xc = x + 2 * p;
+            float* xc = x + p * xPair;
             a0 = Step(even, odd, xc, a0);
             if (TN.Value > 1) { a1 = Step(even, odd, xc + k, a1); a2 = Step(even, odd, xc + 2 * k, a2); a3 = Step(even, odd, xc + 3 * k, a3); }
             if (TN.Value > 4) { a4 = Step(even, odd, xc + 4 * k, a4); a5 = Step(even, odd, xc + 5 * k, a5); a6 = Step(even, odd, xc + 6 * k, a6); a7 = Step(even, odd, xc + 7 * k, a7); }
@@ -101,7 +112,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
         {
             // The last column of an odd count: its pair's second column is zero padding, and x has no element for it.
             TLoad.Load512(wp, pairs, out var last, out _);
-            float* xc = x + cols - 1;
+            float* xc = x + pairs * xPair;
             a0 = Last(last, xc, a0);
             if (TN.Value > 1) { a1 = Last(last, xc + k, a1); a2 = Last(last, xc + 2 * k, a2); a3 = Last(last, xc + 3 * k, a3); }
             if (TN.Value > 4) { a4 = Last(last, xc + 4 * k, a4); a5 = Last(last, xc + 5 * k, a5); a6 = Last(last, xc + 6 * k, a6); a7 = Last(last, xc + 7 * k, a7); }
@@ -117,14 +128,15 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // inlined, Panels512 grows past the locals the JIT keeps in registers
     private static void Tile512Panels4<TN>(byte* wp, nint panelBytes, int cols, float* x, float* y, int ldy) where TN : struct, ICount
     {
-        nint k = cols;
+        const int k = 2;
+        nint xPair = 2 * TN.Value;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default;
         Vector512<float> b2 = default, b3 = default, c0 = default, c1 = default, c2 = default, c3 = default;
         byte* w1 = wp + panelBytes, w2 = w1 + panelBytes, w3 = w2 + panelBytes;
         nint pairs = cols >> 1;
         for (nint p = 0; p < pairs; p++)
         {
-            float* xc = x + 2 * p;
+            float* xc = x + p * xPair;
             TLoad.Load512(wp, p, out var e0, out var o0);
             TLoad.Load512(w1, p, out var e1, out var o1);
             TLoad.Load512(w2, p, out var e2, out var o2);
@@ -135,7 +147,7 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
         }
         if ((cols & 1) != 0)
         {
-            float* xc = x + cols - 1;
+            float* xc = x + pairs * xPair;
             TLoad.Load512(wp, pairs, out var l0, out _);
             TLoad.Load512(w1, pairs, out var l1, out _);
             TLoad.Load512(w2, pairs, out var l2, out _);

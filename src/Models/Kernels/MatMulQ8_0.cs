@@ -58,9 +58,10 @@ internal static unsafe class MatMulQ8_0
     /// <param name="w">Packed weights.</param>
     /// <param name="xq">Activations [n, cols], int8 values as int16.</param>
     /// <param name="xd">Activation scales [n, cols/32].</param>
-    public static void Panels(KernelVariant variant, byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
+    /// <param name="packed">The activations laid out by <see cref="PackedInputs.PackQ8"/> (only Vector512 reads them; for one input, null).</param>
+    public static void Panels(KernelVariant variant, byte* w, int cols, short* xq, short* packed, float* xd, float* y, int rows, int p0, int p1, int n)
     {
-        if (variant == KernelVariant.V512 && Avx512BW.IsSupported) Panels512(w, cols, xq, xd, y, rows, p0, p1, n);
+        if (variant == KernelVariant.V512 && Avx512BW.IsSupported) Panels512(w, cols, n == 1 ? xq : packed, xd, y, rows, p0, p1, n);
         else if (variant is KernelVariant.V512 or KernelVariant.V256 && Avx2.IsSupported) Panels256(w, cols, xq, xd, y, rows, p0, p1, n);
         else PanelsScalar(w, cols, xq, xd, y, rows, p0, p1, n);
     }
@@ -68,7 +69,7 @@ internal static unsafe class MatMulQ8_0
     // ---------------------------------------------------------------- Vector512 (AVX-512BW)
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // full opts at once; never inlined into a tiered caller (that copy ran ~1.5x slower)
-    private static void Panels512(byte* w, int cols, short* xq, float* xd, float* y, int rows, int p0, int p1, int n)
+    private static void Panels512(byte* w, int cols, short* packed, float* xd, float* y, int rows, int p0, int p1, int n)
     {
         int blocks = cols / Block;
         nint panelBytes = (nint)blocks * BlockBytes;
@@ -76,14 +77,14 @@ internal static unsafe class MatMulQ8_0
         {
             byte* wp = w + p * panelBytes;
             int r = p * Lanes, valid = Math.Min(Lanes, rows - r);
-            // Twelve inputs at a time, then the rest in one tile (2 … 11 inputs share each sign-extended weight vector).
-            // With 5 or more inputs the first tile over a panel brings the next panel in (measured from memory: +35 % for
-            // 8 inputs, +5 % for 6; the hardware prefetcher alone keeps up with 1–4 inputs, and 1 and 4 lose by it).
+            // A tile per group of packed inputs: twelve, then the rest (2 … 11 inputs share each sign-extended weight
+            // vector). With 5 or more inputs the first tile over a panel brings the next panel in (measured from memory:
+            // +35 % for 8 inputs, +5 % for 6; the hardware prefetcher alone keeps up with 1–4 inputs, and 1 and 4 lose by it).
             bool prefetch = n >= 5;
             int i = 0;
             for (; i + 12 <= n; i += 12, prefetch = false)
-                Tile512<Count12>(wp, blocks, xq + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid, prefetch);
-            short* xi = xq + (nint)i * cols;
+                Tile512<Count12>(wp, blocks, packed + (nint)i * cols, xd + (nint)i * blocks, y + (nint)i * rows + r, rows, valid, prefetch);
+            short* xi = packed + (nint)i * cols;
             float* di = xd + (nint)i * blocks;
             float* yi = y + (nint)i * rows + r;
             switch (n - i)
@@ -137,37 +138,37 @@ internal static unsafe class MatMulQ8_0
     }
 
     /// <summary>
-    /// One panel against <typeparamref name="T"/> inputs (2 … 12): each sign-extended weight vector feeds every input;
-    /// one int32 and one f32 accumulator per input (the unused ones are compiled away).
+    /// One panel against a group of <typeparamref name="T"/> packed inputs (2 … 12; column pair q of block b, input t at
+    /// int <c>(16b + q)·T + t</c>): each sign-extended weight vector feeds every input; one int32 and one f32
+    /// accumulator per input (the unused ones are compiled away).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)] // a generic method is not inlined into Panels512 anyway: compile it fully at once, not through the tiers
     private static void Tile512<T>(byte* wp, int blocks, short* xq, float* xd, float* y, int ldy, int valid, bool prefetch) where T : struct, ICount
     {
         int m = T.Value;
-        nint k = blocks * Block / 2; // input stride in int16 pairs
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default, f4 = default, f5 = default;
         Vector512<float> f6 = default, f7 = default, f8 = default, f9 = default, f10 = default, f11 = default;
         for (int b = 0; b < blocks; b++)
         {
             byte* wb = wp + (nint)b * BlockBytes;
             if (prefetch) PrefetchBlock(wb + (nint)blocks * BlockBytes);
-            int* x = (int*)(xq + (nint)b * Block);
+            int* x = (int*)xq + (nint)b * (Block / 2) * m;
             Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
             Vector512<int> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-            for (int q = 0; q < Block / 2; q++)
+            for (int q = 0; q < Block / 2; q++, x += m)
             {
                 var w = W512(wb, q);
-                a0 += Madd(w, x, q); a1 += Madd(w, x + k, q);
-                if (m > 2) a2 += Madd(w, x + 2 * k, q);
-                if (m > 3) a3 += Madd(w, x + 3 * k, q);
-                if (m > 4) a4 += Madd(w, x + 4 * k, q);
-                if (m > 5) a5 += Madd(w, x + 5 * k, q);
-                if (m > 6) a6 += Madd(w, x + 6 * k, q);
-                if (m > 7) a7 += Madd(w, x + 7 * k, q);
-                if (m > 8) a8 += Madd(w, x + 8 * k, q);
-                if (m > 9) a9 += Madd(w, x + 9 * k, q);
-                if (m > 10) a10 += Madd(w, x + 10 * k, q);
-                if (m > 11) a11 += Madd(w, x + 11 * k, q);
+                a0 += Madd(w, x, 0); a1 += Madd(w, x, 1);
+                if (m > 2) a2 += Madd(w, x, 2);
+                if (m > 3) a3 += Madd(w, x, 3);
+                if (m > 4) a4 += Madd(w, x, 4);
+                if (m > 5) a5 += Madd(w, x, 5);
+                if (m > 6) a6 += Madd(w, x, 6);
+                if (m > 7) a7 += Madd(w, x, 7);
+                if (m > 8) a8 += Madd(w, x, 8);
+                if (m > 9) a9 += Madd(w, x, 9);
+                if (m > 10) a10 += Madd(w, x, 10);
+                if (m > 11) a11 += Madd(w, x, 11);
             }
             var dw = Scales512(wb);
             float* d = xd + b;

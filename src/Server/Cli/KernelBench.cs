@@ -26,6 +26,7 @@ internal static class KernelBench
             ("prefill k/v", 192, 576, 128),
             ("prefill gate", 1536, 576, 128),
             ("prefill down", 576, 1536, 128),
+            ("prefill up 1B", 8192, 2048, 128), // llama-3.2-1b's gate/up: inputs of 2048 columns no longer fit L1
         };
         foreach (var (shapeName, rows, cols, n) in shapes)
         {
