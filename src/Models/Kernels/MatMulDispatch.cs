@@ -90,6 +90,12 @@ internal static unsafe class MatMulDispatch
     {
         long macs = (long)items * PanelRows * cols * n;
         if (threads == 1 || macs < 64 * 1024) return items; // not worth waking a thread
+        if (n < 4)
+        {
+            // Decode reads each weight once, so there is no cache to fit: long chunks keep each thread on one prefetched
+            // stream, in whole groups of four panels (the float kernels' decode tile), eight per thread to even out.
+            return (Math.Max(4, items / (threads * 8)) + 3) & ~3;
+        }
         long itemBytes = WeightMatrix.StorageBytes(dtype, PanelRows, cols, packed: true);
         int byCache = (int)Math.Clamp(96 * 1024 / itemBytes, 1, int.MaxValue);
         int byBalance = Math.Max(1, items / (threads * 4));
