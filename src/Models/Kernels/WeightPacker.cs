@@ -24,35 +24,44 @@ public static unsafe class WeightPacker
         var (pointer, owner) = (arena ?? new WeightArena(Math.Max(bytes, 64))).Allocate(bytes);
         byte* dst = (byte*)pointer;
         NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
-        var row = new float[cols];
+        // Panels are disjoint memory, so they pack in parallel: q4's least-squares fit made an 8B model's load take minutes on one core.
+        nint to = (nint)dst;
+        Parallel.For(0, (rows + WeightMatrix.PanelRows - 1) / WeightMatrix.PanelRows, () => new float[cols], (p, _, row) =>
+        {
+            int end = Math.Min(rows, (p + 1) * WeightMatrix.PanelRows);
+            for (int r = p * WeightMatrix.PanelRows; r < end; r++) PackRow(source, r, target, (byte*)to, row);
+            return row;
+        }, _ => { });
+        return new WeightMatrix(target, rows, cols, dst, owner, packed: true);
+    }
+
+    private static void PackRow(WeightMatrix source, int r, DType target, byte* dst, float[] row)
+    {
+        int cols = source.Cols;
+        source.RowToF32(r, row);
+        long panel = WeightMatrix.PanelStart(r, cols);
+        int lane = r % WeightMatrix.PanelRows;
         fixed (float* pr = row)
         {
-            for (int r = 0; r < rows; r++)
+            switch (target)
             {
-                source.RowToF32(r, row);
-                long panel = WeightMatrix.PanelStart(r, cols);
-                int lane = r % WeightMatrix.PanelRows;
-                switch (target)
-                {
-                    case DType.F32:
-                        for (int c = 0; c < cols; c++) ((float*)dst)[panel + MatMulF32.Index(lane, c)] = row[c];
-                        break;
-                    case DType.BF16:
-                        for (int c = 0; c < cols; c++) ((ushort*)dst)[panel + MatMulBf16.Index(lane, c)] = ToBf16(row[c]);
-                        break;
-                    case DType.F16:
-                        for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
-                        break;
-                    case DType.Q8_0:
-                        MatMulQ8_0.PackRow(pr, cols, dst + WeightMatrix.Q8PanelOffset(r / WeightMatrix.PanelRows, cols), lane);
-                        break;
-                    case DType.Q4:
-                        MatMulQ4.PackRow(pr, cols, dst + r / WeightMatrix.PanelRows * MatMulQ4.PanelBytes(cols), lane);
-                        break;
-                }
+                case DType.F32:
+                    for (int c = 0; c < cols; c++) ((float*)dst)[panel + MatMulF32.Index(lane, c)] = row[c];
+                    break;
+                case DType.BF16:
+                    for (int c = 0; c < cols; c++) ((ushort*)dst)[panel + MatMulBf16.Index(lane, c)] = ToBf16(row[c]);
+                    break;
+                case DType.F16:
+                    for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
+                    break;
+                case DType.Q8_0:
+                    MatMulQ8_0.PackRow(pr, cols, dst + WeightMatrix.Q8PanelOffset(r / WeightMatrix.PanelRows, cols), lane);
+                    break;
+                case DType.Q4:
+                    MatMulQ4.PackRow(pr, cols, dst + r / WeightMatrix.PanelRows * MatMulQ4.PanelBytes(cols), lane);
+                    break;
             }
         }
-        return new WeightMatrix(target, rows, cols, dst, owner, packed: true);
     }
 
     private static ushort ToBf16(float f)
