@@ -11,7 +11,8 @@ namespace SteerServer.Models.Kernels;
 /// For each column c a panel gives one vector of 16 rows, multiplied by the broadcast <c>x[i, c]</c> and
 /// accumulated lane-wise: lane j is output row 16p + j. So there are no horizontal sums, a panel is one
 /// sequential stream (decode is bound by that stream), and each weight vector loaded feeds up to 12 inputs
-/// (prefill: 12 independent accumulators keep the FMA unit busy while the panel stays in L1/L2).
+/// (prefill: 12 independent accumulators keep the FMA unit busy while the panel stays in L1/L2, the inputs
+/// packed by <see cref="PackedInputs"/>). Decode (1–3 inputs) takes four panels at a time for four independent chains.
 /// </para>
 /// <para>
 /// Every (row, input) is one FMA chain over the columns in order, in every tile, width and thread split, so
@@ -85,8 +86,8 @@ internal static unsafe class MatMulFloat<TLoad> where TLoad : struct, IPanelLoad
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     /// <summary>One panel against 1–12 packed inputs: input t's column pair p at <c>x[p·xPair + 2t]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile512<TN>(byte* wp, int cols, float* x, nint xPair, float* y, int ldy, int valid, byte* prefetch) where TN : struct, ICount
     {
         const int k = 2;
