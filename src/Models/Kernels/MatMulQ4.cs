@@ -71,20 +71,49 @@ internal static unsafe class MatMulQ4
 
     // ---------------------------------------------------------------- packing (load time)
 
-    /// <summary>Quantises one weight row into lane <paramref name="lane"/> of its panel (cols a multiple of 32).</summary>
-    public static void PackRow(float* row, int cols, byte* panel, int lane)
+    /// <summary>
+    /// Quantises the <paramref name="valid"/> rows at <paramref name="rows"/> (row-major, cols a multiple of 32) into one
+    /// panel; the lanes past them stay as they are (zero). The sub-block fits, most of the packing time, run for the
+    /// 16 rows at once when Vector512 is accelerated, each lane the scalar fit's exact operations: the same bytes.
+    /// </summary>
+    public static void PackPanel(float* rows, int valid, int cols, byte* panel)
     {
-        float* scale = stackalloc float[SubsPerSuper];
-        float* min = stackalloc float[SubsPerSuper];
+        int subsInRow = cols / Sub;
+        float* scale = stackalloc float[Lanes];
+        float* min = stackalloc float[Lanes];
+        var fitScale = new float[Lanes * subsInRow];
+        var fitMin = new float[Lanes * subsInRow];
+        float* xt = stackalloc float[Sub * Lanes];
+        for (int s = 0; s < subsInRow; s++)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (int j = 0; j < Lanes; j++)
+                    for (int k = 0; k < Sub; k++) xt[k * Lanes + j] = j < valid ? rows[(long)j * cols + s * Sub + k] : 0;
+                FitSubBlocks16(xt, scale, min);
+            }
+            else
+            {
+                for (int j = 0; j < valid; j++) FitSubBlock(rows + (long)j * cols + s * Sub, out scale[j], out min[j]);
+            }
+            for (int j = 0; j < valid; j++) { fitScale[j * subsInRow + s] = scale[j]; fitMin[j * subsInRow + s] = min[j]; }
+        }
+        fixed (float* fs = fitScale, fm = fitMin)
+            for (int j = 0; j < valid; j++) PackRow(rows + (long)j * cols, cols, panel, j, fs + j * subsInRow, fm + j * subsInRow);
+    }
+
+    /// <summary>One row into lane <paramref name="lane"/> of its panel, given its sub-blocks' fitted scales and mins.</summary>
+    private static void PackRow(float* row, int cols, byte* panel, int lane, float* fitScale, float* fitMin)
+    {
         for (int sb = 0; sb < Supers(cols); sb++)
         {
             int subs = SubsOf(cols, sb);
             float* x = row + sb * SuperCols;
+            float* scale = fitScale + sb * SubsPerSuper, min = fitMin + sb * SubsPerSuper;
             byte* w = panel + SuperOffset(sb);
             float maxScale = 0, maxMin = 0;
             for (int s = 0; s < subs; s++)
             {
-                FitSubBlock(x + s * Sub, out scale[s], out min[s]);
                 maxScale = MathF.Max(maxScale, scale[s]);
                 maxMin = MathF.Max(maxMin, min[s]);
             }
@@ -114,11 +143,85 @@ internal static unsafe class MatMulQ4
     }
 
     /// <summary>
+    /// <see cref="FitSubBlock"/> for 16 sub-blocks at once, lane j from <c>xt[k · 16 + j]</c>: every lane performs the
+    /// scalar fit's operations in its order (no FMA contraction, round-half-even, the same comparisons as masks).
+    /// </summary>
+    internal static void FitSubBlocks16(float* xt, float* bestScaleOut, float* bestMinOut)
+    {
+        var zero = Vector512<float>.Zero;
+        var fifteen = Vector512.Create(15f);
+        Vector512<float> lo = zero, hi = Vector512.Load(xt), sumSq = zero;
+        for (int k = 0; k < Sub; k++)
+        {
+            var x = Vector512.Load(xt + k * Lanes);
+            lo = Vector512.Min(lo, x);
+            hi = Vector512.Max(hi, x);
+            sumSq += x * x;
+        }
+        var rms = Vector512.Sqrt(sumSq / Vector512.Create((float)Sub));
+        var range = hi - lo;
+        var bestScale = range / fifteen;
+        var bestMin = -lo;
+        var active = Vector512.GreaterThan(hi, lo);
+        Vector512<float> sumW = zero, sumWX = zero;
+        for (int k = 0; k < Sub; k++)
+        {
+            var x = Vector512.Load(xt + k * Lanes);
+            var w = Vector512.Abs(x) + rms;
+            sumW += w;
+            sumWX += w * x;
+        }
+        var bestErr = Error16(xt, rms, bestScale, bestMin);
+        for (int step = 0; step <= 10; step++)
+        {
+            var iscale = Vector512.Create(15 - 1 + 0.2f * step) / range;
+            Vector512<float> sumL = zero, sumL2 = zero, sumXL = zero;
+            for (int k = 0; k < Sub; k++)
+            {
+                var x = Vector512.Load(xt + k * Lanes);
+                var w = Vector512.Abs(x) + rms;
+                var l = Vector512.Min(Vector512.Max(Vector512.Round(iscale * (x - lo)), zero), fifteen);
+                sumL += w * l;
+                sumL2 += w * l * l;
+                sumXL += w * l * x;
+            }
+            var det = sumW * sumL2 - sumL * sumL;
+            var scale = (sumW * sumXL - sumL * sumWX) / det;
+            var offset = (sumL2 * sumWX - sumL * sumXL) / det;
+            var positive = Vector512.GreaterThan(offset, zero);
+            offset = Vector512.ConditionalSelect(positive, zero, offset);
+            scale = Vector512.ConditionalSelect(positive, sumXL / sumL2, scale);
+            var err = Error16(xt, rms, scale, -offset);
+            var better = active & Vector512.GreaterThan(det, zero) & Vector512.GreaterThan(scale, zero) & Vector512.LessThan(err, bestErr);
+            bestErr = Vector512.ConditionalSelect(better, err, bestErr);
+            bestScale = Vector512.ConditionalSelect(better, scale, bestScale);
+            bestMin = Vector512.ConditionalSelect(better, -offset, bestMin);
+        }
+        bestScale.Store(bestScaleOut);
+        bestMin.Store(bestMinOut);
+    }
+
+    private static Vector512<float> Error16(float* xt, Vector512<float> rms, Vector512<float> scale, Vector512<float> min)
+    {
+        var inv = Vector512<float>.One / scale;
+        var err = Vector512<float>.Zero;
+        for (int k = 0; k < Sub; k++)
+        {
+            var x = Vector512.Load(xt + k * Lanes);
+            var w = Vector512.Abs(x) + rms;
+            var q = Vector512.Min(Vector512.Max(Vector512.Round((x + min) * inv), Vector512<float>.Zero), Vector512.Create(15f));
+            var diff = scale * q - min - x;
+            err += w * diff * diff;
+        }
+        return err;
+    }
+
+    /// <summary>
     /// The scale and min of one sub-block (w ≈ scale · q − min, q in 0…15, min ≥ 0), as llama.cpp's make_qkx2_quants:
     /// from the range, try a few scales around 15 / range, refit scale and min by weighted least squares for each set of
     /// codes, keep the one of least weighted error. Weights |x| + rms: large values matter more.
     /// </summary>
-    private static void FitSubBlock(float* x, out float bestScale, out float bestMin)
+    internal static void FitSubBlock(float* x, out float bestScale, out float bestMin)
     {
         float lo = 0, hi = x[0], sumSq = 0;
         for (int k = 0; k < Sub; k++)

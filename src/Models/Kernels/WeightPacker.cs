@@ -26,11 +26,20 @@ public static unsafe class WeightPacker
         NativeMemory.Clear(dst, (nuint)bytes); // the last panel's padding rows stay zero
         // Panels are disjoint memory, so they pack in parallel: q4's least-squares fit made an 8B model's load take minutes on one core.
         nint to = (nint)dst;
-        Parallel.For(0, (rows + WeightMatrix.PanelRows - 1) / WeightMatrix.PanelRows, () => new float[cols], (p, _, row) =>
+        Parallel.For(0, (rows + WeightMatrix.PanelRows - 1) / WeightMatrix.PanelRows, () => new float[WeightMatrix.PanelRows * cols], (p, _, panelRows) =>
         {
-            int end = Math.Min(rows, (p + 1) * WeightMatrix.PanelRows);
-            for (int r = p * WeightMatrix.PanelRows; r < end; r++) PackRow(source, r, target, (byte*)to, row);
-            return row;
+            int first = p * WeightMatrix.PanelRows, valid = Math.Min(rows - first, WeightMatrix.PanelRows);
+            if (target == DType.Q4)
+            {
+                // q4 fits its scales for the panel's 16 rows at once.
+                for (int j = 0; j < valid; j++) source.RowToF32(first + j, panelRows.AsSpan(j * cols, cols));
+                fixed (float* pr = panelRows) MatMulQ4.PackPanel(pr, valid, cols, (byte*)to + p * MatMulQ4.PanelBytes(cols));
+            }
+            else
+            {
+                for (int j = 0; j < valid; j++) PackRow(source, first + j, target, (byte*)to, panelRows);
+            }
+            return panelRows;
         }, _ => { });
         return new WeightMatrix(target, rows, cols, dst, owner, packed: true);
     }
@@ -38,7 +47,7 @@ public static unsafe class WeightPacker
     private static void PackRow(WeightMatrix source, int r, DType target, byte* dst, float[] row)
     {
         int cols = source.Cols;
-        source.RowToF32(r, row);
+        source.RowToF32(r, row.AsSpan(0, cols));
         long panel = WeightMatrix.PanelStart(r, cols);
         int lane = r % WeightMatrix.PanelRows;
         fixed (float* pr = row)
@@ -56,9 +65,6 @@ public static unsafe class WeightPacker
                     break;
                 case DType.Q8_0:
                     MatMulQ8_0.PackRow(pr, cols, dst + WeightMatrix.Q8PanelOffset(r / WeightMatrix.PanelRows, cols), lane);
-                    break;
-                case DType.Q4:
-                    MatMulQ4.PackRow(pr, cols, dst + r / WeightMatrix.PanelRows * MatMulQ4.PanelBytes(cols), lane);
                     break;
             }
         }

@@ -317,6 +317,48 @@ public class MatMulTests
     }
 
     [Fact]
+    public unsafe void Quantize_Q4_SixteenLaneFitGivesTheScalarFitsBits()
+    {
+        // Packing fits 16 rows' sub-blocks at once when Vector512 is accelerated; every lane must choose exactly the
+        // scale and min the scalar fit chooses, or a model would pack differently on another machine.
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // the scalar fit is then the one used
+        var rng = new Random(31);
+        var xt = new float[32 * 16];
+        var scale = new float[16];
+        var min = new float[16];
+        var row = new float[32];
+        for (int trial = 0; trial < 400; trial++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                int kind = (trial + j) % 7;
+                for (int k = 0; k < 32; k++)
+                {
+                    double g = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+                    xt[k * 16 + j] = kind switch
+                    {
+                        0 => 0f,                                        // all zero
+                        1 => 0.01f,                                     // constant
+                        2 => (float)(-Math.Abs(g) * 0.03),              // all negative
+                        3 => k % 5 == 0 ? -0f : (float)(g * 0.02),      // negative zeros among values
+                        4 => (float)(g * 0.02) + (k == 7 ? 1.5f : 0f),  // one outlier
+                        5 => (float)Math.Round(g * 4) / 64,             // few distinct values
+                        _ => (float)(g * 0.05),
+                    };
+                }
+            }
+            fixed (float* px = xt, ps = scale, pm = min) MatMulQ4.FitSubBlocks16(px, ps, pm);
+            for (int j = 0; j < 16; j++)
+            {
+                for (int k = 0; k < 32; k++) row[k] = xt[k * 16 + j];
+                float s, m;
+                fixed (float* pr = row) MatMulQ4.FitSubBlock(pr, out s, out m);
+                Assert.True(s == scale[j] && m == min[j], $"trial {trial} lane {j}: scalar ({s}, {m}), 16 lanes ({scale[j]}, {min[j]})");
+            }
+        }
+    }
+
+    [Fact]
     public void Quantize_Q4_RoundTripsCloserThanTheRangeStep()
     {
         // Per 32 values, 16 levels over the range give an RMS error of step / √12 (step = range / 15); the fitted
