@@ -2,8 +2,9 @@
 
 llama.cpp's `llama` architecture (no q/k/v bias or q/k norm; only the shape matters for speed), weights N(0, 0.02),
 norms 1.0, a placeholder vocabulary. Written tensor by tensor, so an 8B model never sits in memory. Quantise the f16
-file with `llama-quantize OUT.gguf OUT-Q8_0.gguf Q8_0` (and Q4_K_M). Needs numpy and llama.cpp's gguf-py:
-    GGUF_PY=<llama.cpp>/gguf-py python3 make_gguf_random.py SHAPE OUT.gguf [f32|f16]
+file with `llama-quantize OUT.gguf OUT-Q8_0.gguf Q8_0` (and Q4_K_M). Needs numpy (Debian: python3-numpy) and
+llama.cpp's gguf-py:
+    GGUF_PY=$LLAMA_CPP/gguf-py /usr/bin/python3 tools/llama-cpp-anchor/make_gguf_random.py SHAPE OUT.gguf [f32|f16]
 """
 import os, sys
 sys.path.insert(0, os.environ["GGUF_PY"])
