@@ -58,13 +58,14 @@ internal static unsafe class MatMulDispatch
             {
                 // Quantise the activations once (int8 values held in int16, one scale per block); every panel reads them.
                 int blocks = cols / Quantize.BlockSize;
-                var scratch = ActivationScratch.Get((long)n * cols, (long)n * blocks, 0);
+                bool packs = PackedInputs.Packs(job.Variant, n);
+                var scratch = ActivationScratch.Get((packs ? 2L : 1L) * n * cols, (long)n * blocks, 0); // packed: row-major, then packed
                 job.XQ = scratch.Q;
                 job.XD = scratch.D;
-                if (PackedInputs.Packs(job.Variant, n))
+                if (packs)
                 {
-                    job.XQPacked = ActivationScratch.Get((long)n * cols, (long)n * blocks, 0, (long)n * cols / 2).Inputs;
-                    PackedInputs.QuantizeAndPackQ8(px, cols, n, job.XQ, job.XD, (short*)job.XQPacked, job.Variant, pool);
+                    job.XQPacked = job.XQ + (long)n * cols;
+                    PackedInputs.QuantizeAndPackQ8(px, cols, n, job.XQ, job.XD, job.XQPacked, job.Variant, pool);
                 }
                 else
                 {
@@ -121,7 +122,7 @@ internal static unsafe class MatMulDispatch
             case DType.BF16: MatMulFloat<MatMulBf16>.Panels(job.Variant, part.W, job.Cols, job.X, job.XPacked, part.Y, part.Rows, start, end, job.N); break;
             case DType.F16: MatMulFloat<MatMulF16>.Panels(job.Variant, part.W, job.Cols, job.X, job.XPacked, part.Y, part.Rows, start, end, job.N); break;
             case DType.Q8_0:
-                MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, (short*)job.XQPacked, job.XD, part.Y, part.Rows, start, end, job.N);
+                MatMulQ8_0.Panels(job.Variant, part.W, job.Cols, job.XQ, job.XQPacked, job.XD, part.Y, part.Rows, start, end, job.N);
                 break;
             case DType.Q4:
                 MatMulQ4.Panels(job.Variant, part.W, job.Cols, job.XQ8, job.XD, job.XS, part.Y, part.Rows, start, end, job.N);
@@ -152,7 +153,7 @@ internal static unsafe class MatMulDispatch
         public short* XS;   // q4 activation sums per 32
         public float* X;
         public float* XPacked; // float inputs re-laid for the prefill tiles, or null
-        public float* XQPacked; // q8_0 activations re-laid likewise (int16 pairs in a float array), or null
+        public short* XQPacked; // q8_0 activations re-laid likewise, or null
         public int Cols, N;
         public DType DType;
         public KernelVariant Variant;
