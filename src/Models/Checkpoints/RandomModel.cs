@@ -189,11 +189,7 @@ public static class RandomModel
             {
                 case DType.F32: BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], values[i]); break;
                 case DType.F16: BinaryPrimitives.WriteHalfLittleEndian(span[(i * 2)..], (Half)values[i]); break;
-                default:
-                    uint bits = BitConverter.SingleToUInt32Bits(values[i]);
-                    bits += 0x7FFF + ((bits >> 16) & 1); // round to nearest even (values are finite)
-                    BinaryPrimitives.WriteUInt16LittleEndian(span[(i * 2)..], (ushort)(bits >> 16));
-                    break;
+                default: BinaryPrimitives.WriteUInt16LittleEndian(span[(i * 2)..], MatMulBf16.FromSingle(values[i])); break;
             }
         }
     }

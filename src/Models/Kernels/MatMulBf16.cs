@@ -31,5 +31,25 @@ internal readonly unsafe struct MatMulBf16 : IPanelLoader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float LoadScalar(byte* panel, int lane, nint col) => BitConverter.Int32BitsToSingle(((ushort*)panel)[Index(lane, col)] << 16);
+    public static float LoadScalar(byte* panel, int lane, nint col) => ToSingle(((ushort*)panel)[Index(lane, col)]);
+
+    /// <summary>A bf16 as f32 (exact: the top half of the f32's bits).</summary>
+    public static float ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>A non-negative f32 rounded up to a bf16: a scale stored this way never shrinks the step it was fitted for.</summary>
+    public static ushort RoundUp(float nonNegative)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(nonNegative);
+        if ((bits & 0xFFFF) != 0) bits += 0x10000;
+        return (ushort)(bits >> 16);
+    }
+
+    /// <summary>An f32 rounded to the nearest bf16, ties to even; a NaN stays a NaN.</summary>
+    public static ushort FromSingle(float f)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        if (float.IsNaN(f)) return (ushort)((bits >> 16) | 0x40);
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)(bits >> 16);
+    }
 }

@@ -62,12 +62,10 @@ internal static unsafe class MatMulQ4
         int g = k / 8, i = k % 8;
         byte code = w[Sub * Lanes / 2 * s + 64 * g + 4 * j + i % 4];
         int q = i < 4 ? code & 15 : code >> 4;
-        float d = Bf16(((ushort*)(w + DOffset(subs)))[j]), dmin = Bf16(((ushort*)(w + DMinOffset(subs)))[j]);
+        float d = MatMulBf16.ToSingle(((ushort*)(w + DOffset(subs)))[j]), dmin = MatMulBf16.ToSingle(((ushort*)(w + DMinOffset(subs)))[j]);
         int sc = w[ScalesOffset(subs) + Lanes * s + j], m = w[MinsOffset(subs) + 2 * Lanes * (s / 2) + 2 * j + s % 2];
         return d * sc * q - dmin * m;
     }
-
-    private static float Bf16(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
     // ---------------------------------------------------------------- packing (load time)
 
@@ -78,66 +76,63 @@ internal static unsafe class MatMulQ4
     /// </summary>
     public static void PackPanel(float* rows, int valid, int cols, byte* panel)
     {
-        int subsInRow = cols / Sub;
-        float* scale = stackalloc float[Lanes];
-        float* min = stackalloc float[Lanes];
-        var fitScale = new float[Lanes * subsInRow];
-        var fitMin = new float[Lanes * subsInRow];
+        float* scale = stackalloc float[SubsPerSuper * Lanes]; // a super-block's fits, [sub-block][lane]
+        float* min = stackalloc float[SubsPerSuper * Lanes];
         float* xt = stackalloc float[Sub * Lanes];
-        for (int s = 0; s < subsInRow; s++)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (int j = 0; j < Lanes; j++)
-                    for (int k = 0; k < Sub; k++) xt[k * Lanes + j] = j < valid ? rows[(long)j * cols + s * Sub + k] : 0;
-                FitSubBlocks16(xt, scale, min);
-            }
-            else
-            {
-                for (int j = 0; j < valid; j++) FitSubBlock(rows + (long)j * cols + s * Sub, out scale[j], out min[j]);
-            }
-            for (int j = 0; j < valid; j++) { fitScale[j * subsInRow + s] = scale[j]; fitMin[j * subsInRow + s] = min[j]; }
-        }
-        fixed (float* fs = fitScale, fm = fitMin)
-            for (int j = 0; j < valid; j++) PackRow(rows + (long)j * cols, cols, panel, j, fs + j * subsInRow, fm + j * subsInRow);
-    }
-
-    /// <summary>One row into lane <paramref name="lane"/> of its panel, given its sub-blocks' fitted scales and mins.</summary>
-    private static void PackRow(float* row, int cols, byte* panel, int lane, float* fitScale, float* fitMin)
-    {
         for (int sb = 0; sb < Supers(cols); sb++)
         {
             int subs = SubsOf(cols, sb);
-            float* x = row + sb * SuperCols;
-            float* scale = fitScale + sb * SubsPerSuper, min = fitMin + sb * SubsPerSuper;
-            byte* w = panel + SuperOffset(sb);
-            float maxScale = 0, maxMin = 0;
             for (int s = 0; s < subs; s++)
             {
-                maxScale = MathF.Max(maxScale, scale[s]);
-                maxMin = MathF.Max(maxMin, min[s]);
-            }
-            // d and dmin rounded up to bf16, so every 8-bit sub-scale and min fits in 255.
-            ushort dBits = RoundUpBf16(maxScale / 255), dminBits = RoundUpBf16(maxMin / 255);
-            float d = Bf16(dBits), dmin = Bf16(dminBits);
-            ((ushort*)(w + DOffset(subs)))[lane] = dBits;
-            ((ushort*)(w + DMinOffset(subs)))[lane] = dminBits;
-            for (int s = 0; s < subs; s++)
-            {
-                int sc = d > 0 ? (int)Math.Clamp(MathF.Round(scale[s] / d), 0, 255) : 0;
-                int m = dmin > 0 ? (int)Math.Clamp(MathF.Round(min[s] / dmin), 0, 255) : 0;
-                w[ScalesOffset(subs) + Lanes * s + lane] = (byte)sc;
-                w[MinsOffset(subs) + 2 * Lanes * (s / 2) + 2 * lane + s % 2] = (byte)m;
-                // The codes against the stored (rounded) scale and min.
-                float step = d * sc, offset = dmin * m, inv = step > 0 ? 1 / step : 0;
-                byte* codes = w + Sub * Lanes / 2 * s + 4 * lane;
-                for (int k = 0; k < Sub; k++)
+                long c0 = sb * SuperCols + s * Sub;
+                if (Vector512.IsHardwareAccelerated)
                 {
-                    int q = (int)Math.Clamp(MathF.Round((x[s * Sub + k] + offset) * inv), 0, 15);
-                    int g = k / 8, i = k % 8;
-                    ref byte b = ref codes[64 * g + i % 4];
-                    b = i < 4 ? (byte)((b & 0xF0) | q) : (byte)((b & 0x0F) | q << 4);
+                    for (int j = 0; j < Lanes; j++)
+                        for (int k = 0; k < Sub; k++) xt[k * Lanes + j] = j < valid ? rows[j * cols + c0 + k] : 0;
+                    FitSubBlocks16(xt, scale + s * Lanes, min + s * Lanes);
                 }
+                else
+                {
+                    for (int j = 0; j < valid; j++) FitSubBlock(rows + j * cols + c0, out scale[s * Lanes + j], out min[s * Lanes + j]);
+                }
+            }
+            for (int j = 0; j < valid; j++)
+                PackSuperBlock(rows + (long)j * cols + sb * SuperCols, subs, panel + SuperOffset(sb), j, scale, min);
+        }
+    }
+
+    /// <summary>
+    /// One row's super-block of <paramref name="subs"/> sub-blocks into lane <paramref name="lane"/>, given the fitted
+    /// scales and mins (<c>[sub-block][lane]</c>).
+    /// </summary>
+    private static void PackSuperBlock(float* x, int subs, byte* w, int lane, float* scale, float* min)
+    {
+        float maxScale = 0, maxMin = 0;
+        for (int s = 0; s < subs; s++)
+        {
+            maxScale = MathF.Max(maxScale, scale[s * Lanes + lane]);
+            maxMin = MathF.Max(maxMin, min[s * Lanes + lane]);
+        }
+        // d and dmin rounded up to bf16, so every 8-bit sub-scale and min fits in 255.
+        ushort dBits = MatMulBf16.RoundUp(maxScale / 255), dminBits = MatMulBf16.RoundUp(maxMin / 255);
+        float d = MatMulBf16.ToSingle(dBits), dmin = MatMulBf16.ToSingle(dminBits);
+        ((ushort*)(w + DOffset(subs)))[lane] = dBits;
+        ((ushort*)(w + DMinOffset(subs)))[lane] = dminBits;
+        for (int s = 0; s < subs; s++)
+        {
+            int sc = d > 0 ? (int)Math.Clamp(MathF.Round(scale[s * Lanes + lane] / d), 0, 255) : 0;
+            int m = dmin > 0 ? (int)Math.Clamp(MathF.Round(min[s * Lanes + lane] / dmin), 0, 255) : 0;
+            w[ScalesOffset(subs) + Lanes * s + lane] = (byte)sc;
+            w[MinsOffset(subs) + 2 * Lanes * (s / 2) + 2 * lane + s % 2] = (byte)m;
+            // The codes against the stored (rounded) scale and min.
+            float step = d * sc, offset = dmin * m, inv = step > 0 ? 1 / step : 0;
+            byte* codes = w + Sub * Lanes / 2 * s + 4 * lane;
+            for (int k = 0; k < Sub; k++)
+            {
+                int q = (int)Math.Clamp(MathF.Round((x[s * Sub + k] + offset) * inv), 0, 15);
+                int g = k / 8, i = k % 8;
+                ref byte b = ref codes[64 * g + i % 4];
+                b = i < 4 ? (byte)((b & 0xF0) | q) : (byte)((b & 0x0F) | q << 4);
             }
         }
     }
@@ -163,15 +158,17 @@ internal static unsafe class MatMulQ4
         var bestScale = range / fifteen;
         var bestMin = -lo;
         var active = Vector512.GreaterThan(hi, lo);
+        float* weight = stackalloc float[Sub * Lanes];
         Vector512<float> sumW = zero, sumWX = zero;
         for (int k = 0; k < Sub; k++)
         {
             var x = Vector512.Load(xt + k * Lanes);
             var w = Vector512.Abs(x) + rms;
+            w.Store(weight + k * Lanes);
             sumW += w;
             sumWX += w * x;
         }
-        var bestErr = Error16(xt, rms, bestScale, bestMin);
+        var bestErr = Error16(xt, weight, bestScale, bestMin);
         for (int step = 0; step <= 10; step++)
         {
             var iscale = Vector512.Create(15 - 1 + 0.2f * step) / range;
@@ -179,7 +176,7 @@ internal static unsafe class MatMulQ4
             for (int k = 0; k < Sub; k++)
             {
                 var x = Vector512.Load(xt + k * Lanes);
-                var w = Vector512.Abs(x) + rms;
+                var w = Vector512.Load(weight + k * Lanes);
                 var l = Vector512.Min(Vector512.Max(Vector512.Round(iscale * (x - lo)), zero), fifteen);
                 sumL += w * l;
                 sumL2 += w * l * l;
@@ -191,7 +188,7 @@ internal static unsafe class MatMulQ4
             var positive = Vector512.GreaterThan(offset, zero);
             offset = Vector512.ConditionalSelect(positive, zero, offset);
             scale = Vector512.ConditionalSelect(positive, sumXL / sumL2, scale);
-            var err = Error16(xt, rms, scale, -offset);
+            var err = Error16(xt, weight, scale, -offset);
             var better = active & Vector512.GreaterThan(det, zero) & Vector512.GreaterThan(scale, zero) & Vector512.LessThan(err, bestErr);
             bestErr = Vector512.ConditionalSelect(better, err, bestErr);
             bestScale = Vector512.ConditionalSelect(better, scale, bestScale);
@@ -201,14 +198,14 @@ internal static unsafe class MatMulQ4
         bestMin.Store(bestMinOut);
     }
 
-    private static Vector512<float> Error16(float* xt, Vector512<float> rms, Vector512<float> scale, Vector512<float> min)
+    private static Vector512<float> Error16(float* xt, float* weight, Vector512<float> scale, Vector512<float> min)
     {
         var inv = Vector512<float>.One / scale;
         var err = Vector512<float>.Zero;
         for (int k = 0; k < Sub; k++)
         {
             var x = Vector512.Load(xt + k * Lanes);
-            var w = Vector512.Abs(x) + rms;
+            var w = Vector512.Load(weight + k * Lanes);
             var q = Vector512.Min(Vector512.Max(Vector512.Round((x + min) * inv), Vector512<float>.Zero), Vector512.Create(15f));
             var diff = scale * q - min - x;
             err += w * diff * diff;
@@ -275,13 +272,6 @@ internal static unsafe class MatMulQ4
             err += weight[k] * diff * diff;
         }
         return err;
-    }
-
-    private static ushort RoundUpBf16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if ((bits & 0xFFFF) != 0) bits += 0x10000; // value ≥ 0
-        return (ushort)(bits >> 16);
     }
 
     // ---------------------------------------------------------------- products
@@ -568,7 +558,7 @@ internal static unsafe class MatMulQ4
                             am += ws[MinsOffset(subs) + 2 * Lanes * (s / 2) + 2 * j + s % 2] * si[sb * SubsPerSuper + s];
                         }
                         float dx = xd[(nint)i * supers + sb];
-                        float d = Bf16(((ushort*)(ws + DOffset(subs)))[j]), dmin = Bf16(((ushort*)(ws + DMinOffset(subs)))[j]);
+                        float d = MatMulBf16.ToSingle(((ushort*)(ws + DOffset(subs)))[j]), dmin = MatMulBf16.ToSingle(((ushort*)(ws + DMinOffset(subs)))[j]);
                         f = MathF.FusedMultiplyAdd(acc, d * dx, f);
                         f = MathF.FusedMultiplyAdd(am, -(dmin * dx), f);
                     }

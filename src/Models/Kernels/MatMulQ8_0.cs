@@ -39,9 +39,6 @@ internal static unsafe class MatMulQ8_0
     /// <summary>Offset of the scale of panel row j, block b.</summary>
     public static nint ScaleOffset(int j, int b) => (nint)b * BlockBytes + Lanes * Block + j * sizeof(ushort);
 
-    /// <summary>A stored bf16 scale as f32 (exact).</summary>
-    public static float ScaleToF32(ushort bf16) => BitConverter.Int32BitsToSingle(bf16 << 16);
-
     /// <summary>Quantises one weight row (<see cref="Quantize.BlockQ8_0Bf16"/>) into lane <paramref name="lane"/> of its panel.</summary>
     public static void PackRow(float* row, int cols, byte* panel, int lane)
     {
@@ -319,7 +316,7 @@ internal static unsafe class MatMulQ8_0
                     {
                         int isum = 0;
                         for (int c = b * Block; c < (b + 1) * Block; c++) isum += ((sbyte*)wp)[Offset(j, c)] * xi[c];
-                        float dw = ScaleToF32(*(ushort*)(wp + ScaleOffset(j, b)));
+                        float dw = MatMulBf16.ToSingle(*(ushort*)(wp + ScaleOffset(j, b)));
                         sum = MathF.FusedMultiplyAdd(isum, dw * di[b], sum);
                     }
                     y[(nint)i * rows + r + j] = sum;

@@ -166,9 +166,8 @@ public static unsafe class Quantize
             scale = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1)).ToScalarMax() / 127f;
         }
         else scale = BlockScalar(x, out _);
-        uint bits = BitConverter.SingleToUInt32Bits(scale);
-        if ((bits & 0xFFFF) != 0) bits += 0x10000; // round up (scale ≥ 0): the step never shrinks below max|x| / 127
-        float stored = BitConverter.Int32BitsToSingle((int)(bits & 0xFFFF0000));
+        ushort bf16 = MatMulBf16.RoundUp(scale); // the step never shrinks below max|x| / 127
+        float stored = MatMulBf16.ToSingle(bf16);
         float inv = stored != 0 ? 1f / stored : 0f;
         if (wide)
         {
@@ -183,7 +182,7 @@ public static unsafe class Quantize
         {
             for (int j = 0; j < BlockSize; j++) q[j] = (sbyte)Math.Clamp(RoundAway(x[j] * inv), -127f, 127f);
         }
-        return (ushort)(bits >> 16);
+        return bf16;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -123,7 +123,7 @@ public sealed unsafe class WeightMatrix
             byte* q8Panel = data + Q8PanelOffset(row / PanelRows, Cols);
             int j = row % PanelRows;
             for (int c = 0; c < Cols; c++)
-                destination[c] = ((sbyte*)q8Panel)[MatMulQ8_0.Offset(j, c)] * MatMulQ8_0.ScaleToF32(*(ushort*)(q8Panel + MatMulQ8_0.ScaleOffset(j, c / Quantize.BlockSize)));
+                destination[c] = ((sbyte*)q8Panel)[MatMulQ8_0.Offset(j, c)] * MatMulBf16.ToSingle(*(ushort*)(q8Panel + MatMulQ8_0.ScaleOffset(j, c / Quantize.BlockSize)));
             return;
         }
         if (!IsPacked)
@@ -137,7 +137,7 @@ public sealed unsafe class WeightMatrix
                     new ReadOnlySpan<float>((float*)data + start, Cols).CopyTo(destination);
                     break;
                 case DType.BF16:
-                    for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[start + c] << 16);
+                    for (int c = 0; c < Cols; c++) destination[c] = MatMulBf16.ToSingle(((ushort*)data)[start + c]);
                     break;
                 default:
                     TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)data + start, Cols), destination);
@@ -153,7 +153,7 @@ public sealed unsafe class WeightMatrix
                 for (int c = 0; c < Cols; c++) destination[c] = ((float*)data)[panel + MatMulF32.Index(lane, c)];
                 break;
             case DType.BF16:
-                for (int c = 0; c < Cols; c++) destination[c] = BitConverter.Int32BitsToSingle(((ushort*)data)[panel + MatMulBf16.Index(lane, c)] << 16);
+                for (int c = 0; c < Cols; c++) destination[c] = MatMulBf16.ToSingle(((ushort*)data)[panel + MatMulBf16.Index(lane, c)]);
                 break;
             case DType.F16:
                 for (int c = 0; c < Cols; c++) destination[c] = (float)((Half*)data)[panel + MatMulF16.Index(lane, c)];

@@ -58,7 +58,7 @@ public static unsafe class WeightPacker
                     for (int c = 0; c < cols; c++) ((float*)dst)[panel + MatMulF32.Index(lane, c)] = row[c];
                     break;
                 case DType.BF16:
-                    for (int c = 0; c < cols; c++) ((ushort*)dst)[panel + MatMulBf16.Index(lane, c)] = ToBf16(row[c]);
+                    for (int c = 0; c < cols; c++) ((ushort*)dst)[panel + MatMulBf16.Index(lane, c)] = MatMulBf16.FromSingle(row[c]);
                     break;
                 case DType.F16:
                     for (int c = 0; c < cols; c++) ((Half*)dst)[panel + MatMulF16.Index(lane, c)] = (Half)row[c];
@@ -68,13 +68,5 @@ public static unsafe class WeightPacker
                     break;
             }
         }
-    }
-
-    private static ushort ToBf16(float f)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(f);
-        if (float.IsNaN(f)) return (ushort)((bits >> 16) | 0x40); // keep it a NaN
-        bits += 0x7FFF + ((bits >> 16) & 1); // round to nearest, ties to even
-        return (ushort)(bits >> 16);
     }
 }
